@@ -1,0 +1,1 @@
+"""The export client: the Labelbox export API over httpx."""

@@ -1,0 +1,1 @@
+"""The local export server: store, demo workspace, export engine and GraphQL API."""

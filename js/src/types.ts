@@ -1,0 +1,2 @@
+// Shapes shared with export_widget/messages.py. Declared once here, once in Python.
+export {};

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set everything up, then run every test: Python, SDK conformance (7.x and 5.2.1), JS,
+# notebooks (nbval) and the browser (JupyterLab + Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+export CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+mkdir -p artifacts
+say() { echo "[test ${SECONDS}s] $*"; }
+
+say "lint and types"
+.venv/bin/ruff check export_widget tests benchmarks
+(cd js && npx --no-install tsc --noEmit -p .)
+
+say "pytest: unit, server, client, SDK 7.x, widget, JS harness, browser, notebooks"
+.venv/bin/python -m pytest -q -m "not sdk5" --nbval-lax --nbval-current-env \
+  --nbval-cell-timeout=300 tests notebooks
+
+say "pytest: the official SDK 5.2.1 against the server"
+.venv-sdk5/bin/python -m pytest -q -m sdk5 tests/sdk
+say "all tests passed"
