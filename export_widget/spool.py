@@ -1,0 +1,168 @@
+"""A disk-backed NDJSON spool with a line index, so any page is two small reads.
+
+One writer (the export worker) appends lines; any number of readers (message handlers,
+`widget.rows()`) read pages at the same time. The data file holds the lines, each ending in
+`\\n`; the index file holds, for line i, the byte offset where line i ends (8 bytes, little
+endian). Readers use `os.pread`, which has no shared file position, so they need no lock; the
+writer publishes a new line count only after the bytes and the index entries are written, so
+a reader never sees a half-written line.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+_ENTRY = struct.Struct("<Q")
+
+
+class Spool:
+    """Append-only NDJSON lines on disk; `page(line, n)` costs the same at line 0 or 10**6."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, name: str = "rows") -> None:
+        if directory is None:
+            self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+                prefix="export-widget-spool-"
+            )
+            directory = self._tmp.name
+        else:
+            self._tmp = None
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.data_path = self.directory / f"{name}.ndjson"
+        self.index_path = self.directory / f"{name}.idx"
+        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        self._data_fd = os.open(self.data_path, flags, 0o600)
+        self._index_fd = os.open(self.index_path, flags, 0o600)
+        self._write_lock = threading.Lock()
+        self._count = 0
+        self._size = 0
+        self._closed = False
+
+    # -- writing (one thread) ---------------------------------------------------------------
+
+    def append(self, lines: Iterable[str | bytes]) -> int:
+        """Append lines (without their newline) and return how many were added.
+
+        A line that itself contains a newline would break the one-line-one-record rule, so it
+        is refused before anything is written.
+        """
+        encoded: list[bytes] = []
+        for line in lines:
+            raw = line.encode("utf-8") if isinstance(line, str) else bytes(line)
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
+            if b"\n" in raw:
+                raise ValueError("line: must not contain a newline inside the record")
+            encoded.append(raw)
+        if not encoded:
+            return 0
+        with self._write_lock:
+            self._check_open()
+            blob = bytearray()
+            index = bytearray()
+            end = self._size
+            for raw in encoded:
+                blob += raw
+                blob += b"\n"
+                end += len(raw) + 1
+                index += _ENTRY.pack(end)
+            _pwrite_all(self._data_fd, bytes(blob), self._size)
+            _pwrite_all(self._index_fd, bytes(index), self._count * _ENTRY.size)
+            # Publish only after both writes: readers trust `_count`.
+            self._size = end
+            self._count += len(encoded)
+        return len(encoded)
+
+    # -- reading (any thread) ---------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        """Lines fully written so far."""
+        return self._count
+
+    @property
+    def size(self) -> int:
+        """Bytes fully written so far."""
+        return self._size
+
+    def __len__(self) -> int:
+        return self._count
+
+    def page_bytes(self, line: int, n: int) -> list[bytes]:
+        """Up to `n` raw lines (no newline) starting at 0-based `line`; [] past the end."""
+        if line < 0:
+            raise ValueError(f"line: must be 0 or more, got {line}")
+        if n < 0:
+            raise ValueError(f"n: must be 0 or more, got {n}")
+        count = self._count
+        stop = min(line + n, count)
+        if line >= stop:
+            return []
+        self._check_open()
+        # Ends of lines line-1 .. stop-1; the start of line 0 is offset 0.
+        first = max(line - 1, 0)
+        raw_index = os.pread(self._index_fd, (stop - first) * _ENTRY.size, first * _ENTRY.size)
+        ends = [e for (e,) in _ENTRY.iter_unpack(raw_index)]
+        start = 0 if line == 0 else ends[0]
+        line_ends = ends if line == 0 else ends[1:]
+        blob = os.pread(self._data_fd, line_ends[-1] - start, start)
+        out: list[bytes] = []
+        pos = 0
+        for end in line_ends:
+            stop_at = end - start
+            out.append(blob[pos : stop_at - 1])
+            pos = stop_at
+        return out
+
+    def page(self, line: int, n: int) -> list[str]:
+        """Up to `n` lines as text, starting at 0-based `line`."""
+        return [raw.decode("utf-8") for raw in self.page_bytes(line, n)]
+
+    def iter_bytes(
+        self, start: int = 0, stop: int | None = None, batch: int = 1000
+    ) -> Iterator[bytes]:
+        """Lines [start, stop) in batches, so a caller can walk a big spool in flat memory."""
+        end = self._count if stop is None else min(stop, self._count)
+        pos = start
+        while pos < end:
+            chunk = self.page_bytes(pos, min(batch, end - pos))
+            if not chunk:
+                return
+            yield from chunk
+            pos += len(chunk)
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the files; a spool in a temporary directory is deleted with it."""
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            os.close(self._data_fd)
+            os.close(self._index_fd)
+            if self._tmp is not None:
+                self._tmp.cleanup()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("spool: closed")
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
