@@ -1,0 +1,393 @@
+"""The export engine: runs export tasks in a bounded pool and writes their streams.
+
+Each task writes two streams, RESULT and ERRORS. A stream is ONE NDJSON data file plus a
+line index (little-endian uint64 start offset per line), so line -> byte offset is one
+8-byte read. Chunks are not files: they are line-aligned byte ranges of the data file,
+computed on request, which lets a reader start anywhere and lets a running task be read
+up to what it has committed.
+
+Commit order is data, then index, then the counters in the task table; readers only
+trust the counters, so they never see a half-written line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import sys
+import threading
+import time
+from array import array
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, overload
+
+import orjson
+
+from export_widget.server.tasks import (
+    INTERRUPTED,
+    Committed,
+    StreamName,
+    TaskRecord,
+    TaskStatus,
+    TaskStore,
+    is_task_id,
+)
+
+CHUNK_BYTES = 2 * 1024 * 1024
+COMMIT_LINES = 1_000
+COMMIT_SECONDS = 0.25
+PROJECT_LIMIT = 10
+ORGANIZATION_LIMIT = 20
+
+Item = tuple[str, dict[str, Any]]
+
+
+class RowSource(Protocol):
+    """Where a task's lines come from (the data side's export_query, in production)."""
+
+    def count(self, spec: Any) -> int: ...
+
+    def batches(self, spec: Any) -> Iterator[list[Item]]: ...
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """An inclusive byte range and the inclusive line range it covers."""
+
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+
+
+def stream_paths(task_dir: Path, stream: StreamName) -> tuple[Path, Path]:
+    name = stream.value.lower()
+    return task_dir / f"{name}.ndjson", task_dir / f"{name}.idx"
+
+
+class StreamWriter:
+    """Appends lines to one stream's data file and its index; `flush` makes them durable."""
+
+    def __init__(self, task_dir: Path, stream: StreamName) -> None:
+        data_path, index_path = stream_paths(task_dir, stream)
+        self._data = open(data_path, "wb", buffering=1024 * 1024)  # noqa: SIM115
+        self._index = open(index_path, "wb")  # noqa: SIM115
+        self._pending = array("Q")
+        self.size = 0
+        self.lines = 0
+
+    def append(self, line: bytes) -> None:
+        """Append one NDJSON line; it must end with exactly one newline."""
+        self._pending.append(self.size)
+        self._data.write(line)
+        self.size += len(line)
+        self.lines += 1
+
+    def flush(self) -> Committed:
+        self._data.flush()
+        if self._pending:
+            if sys.byteorder != "little":
+                self._pending.byteswap()
+            self._index.write(self._pending.tobytes())
+            self._pending = array("Q")
+        self._index.flush()
+        return Committed(self.size, self.lines)
+
+    def close(self) -> None:
+        self._data.close()
+        self._index.close()
+
+
+class _LineOffsets(Sequence[int]):
+    """The first `lines` entries of an index file, read lazily (for bisect)."""
+
+    def __init__(self, fd: int, lines: int) -> None:
+        self._fd = fd
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return self._lines
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._lines))]
+        if i < 0:
+            i += self._lines
+        if not 0 <= i < self._lines:
+            raise IndexError(i)
+        raw = os.pread(self._fd, 8, i * 8)
+        if len(raw) != 8:
+            raise OSError(f"line index is shorter than its committed {self._lines} lines")
+        return int.from_bytes(raw, "little")
+
+
+def find_chunk(
+    index_path: Path,
+    committed: Committed,
+    *,
+    offset: int | None = None,
+    line: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Chunk | None:
+    """The chunk starting exactly at `offset` (or at `line`'s first byte), ending on a line end.
+
+    It holds whole lines up to about `chunk_bytes` (at least the rest of the first line).
+    None when the position is outside the committed part of the stream.
+    """
+    if committed.lines == 0:
+        return None
+    fd = os.open(index_path, os.O_RDONLY)
+    try:
+        offsets = _LineOffsets(fd, committed.lines)
+        if offset is not None:
+            if not 0 <= offset < committed.size:
+                return None
+            start = offset
+            first = bisect.bisect_right(offsets, offset) - 1
+        elif line is not None:
+            if not 0 <= line < committed.lines:
+                return None
+            first = line
+            start = offsets[line]
+        else:
+            raise ValueError("find_chunk needs an offset or a line")
+        if committed.size - start <= chunk_bytes:
+            last = committed.lines - 1
+        else:
+            starts_within = bisect.bisect_right(offsets, start + chunk_bytes, lo=first)
+            last = max(first, starts_within - 2)
+        end = committed.size - 1 if last + 1 >= committed.lines else offsets[last + 1] - 1
+        return Chunk(start=start, end=end, first_line=first, last_line=last)
+    finally:
+        os.close(fd)
+
+
+class ExportEngine:
+    """Runs exports in a bounded thread pool and serves their committed streams."""
+
+    def __init__(
+        self,
+        tasks: TaskStore,
+        data_dir: Path,
+        source: RowSource,
+        *,
+        workers: int = 2,
+        project_limit: int = PROJECT_LIMIT,
+        organization_limit: int = ORGANIZATION_LIMIT,
+        chunk_bytes: int = CHUNK_BYTES,
+        commit_lines: int = COMMIT_LINES,
+        commit_seconds: float = COMMIT_SECONDS,
+    ) -> None:
+        self.tasks = tasks
+        self._root = Path(data_dir) / "exports"
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._source = source
+        self._project_limit = project_limit
+        self._organization_limit = organization_limit
+        self._chunk_bytes = chunk_bytes
+        self._commit_lines = commit_lines
+        self._commit_seconds = commit_seconds
+        self._stopping = threading.Event()
+        self._futures: dict[str, Future[None]] = {}
+        self._futures_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
+        tasks.recover_interrupted()
+
+    # -- creating and running -------------------------------------------------------------
+
+    def start_export(
+        self,
+        spec: Any,
+        *,
+        name: str | None,
+        created_by: str,
+        organization_id: str | None,
+        scope: str,
+        target_id: str | None,
+        project_id: str | None,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+    ) -> TaskRecord:
+        """Record a task and queue it; raises TaskLimitError past the running limits."""
+        if self._stopping.is_set():
+            raise RuntimeError("the export engine is shutting down")
+        task = self.tasks.create(
+            name=name,
+            created_by=created_by,
+            organization_id=organization_id,
+            scope=scope,
+            target_id=target_id,
+            project_id=project_id,
+            input=input,
+            metadata=metadata or {},
+            project_limit=self._project_limit,
+            organization_limit=self._organization_limit,
+        )
+        future = self._pool.submit(self._run, task.id, spec)
+        with self._futures_lock:
+            self._futures[task.id] = future
+        future.add_done_callback(lambda _f, tid=task.id: self._forget(tid))
+        return task
+
+    def _forget(self, task_id: str) -> None:
+        with self._futures_lock:
+            self._futures.pop(task_id, None)
+
+    def wait(self, task_id: str, timeout: float | None = None) -> TaskRecord | None:
+        """Block until the task is no longer running here (for tests and the CLI)."""
+        with self._futures_lock:
+            future = self._futures.get(task_id)
+        if future is not None:
+            future.result(timeout=timeout)
+        return self.tasks.get(task_id)
+
+    def task_dir(self, task_id: str) -> Path:
+        if not is_task_id(task_id):
+            raise ValueError(f"task id: not a task id: {task_id!r}")
+        return self._root / task_id
+
+    def _run(self, task_id: str, spec: Any) -> None:
+        task_dir = self.task_dir(task_id)
+        task_dir.mkdir(parents=True, exist_ok=True)
+        writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+        try:
+            self._write_streams(task_id, spec, writers)
+        except _Stopped:
+            self._commit(task_id, writers, None)
+            self.tasks.finish(task_id, TaskStatus.FAILED, INTERRUPTED)
+        except Exception as exc:  # the task fails, the server does not
+            self._commit(task_id, writers, None)
+            self.tasks.finish(task_id, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        else:
+            self._commit(task_id, writers, 100.0)
+            self.tasks.finish(task_id, TaskStatus.COMPLETE)
+        finally:
+            for writer in writers.values():
+                writer.close()
+
+    def _write_streams(
+        self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter]
+    ) -> None:
+        total = max(self._source.count(spec), 0)
+        done = 0
+        since_commit = 0
+        last_commit = time.monotonic()
+        result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
+        for batch in self._source.batches(spec):
+            if self._stopping.is_set():
+                raise _Stopped
+            for kind, obj in batch:
+                if kind == "row":
+                    line = _dump_row(obj)
+                    (result if line[0] else errors).append(line[1])
+                else:
+                    errors.append(orjson.dumps(obj) + b"\n")
+                done += 1
+                since_commit += 1
+                if since_commit >= self._commit_lines:
+                    self._commit(task_id, writers, _percent(done, total))
+                    since_commit, last_commit = 0, time.monotonic()
+            if since_commit and time.monotonic() - last_commit >= self._commit_seconds:
+                self._commit(task_id, writers, _percent(done, total))
+                since_commit, last_commit = 0, time.monotonic()
+
+    def _commit(
+        self, task_id: str, writers: dict[StreamName, StreamWriter], percent: float | None
+    ) -> None:
+        result = writers[StreamName.RESULT].flush()
+        errors = writers[StreamName.ERRORS].flush()
+        if percent is None:
+            current = self.tasks.get(task_id)
+            percent = current.completion_percentage if current else 0.0
+        self.tasks.commit_progress(task_id, result, errors, percent)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def header(self, task_id: str, stream: StreamName) -> Committed | None:
+        """What is committed of a stream; None when it has no line (yet)."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        committed = task.committed(stream)
+        return committed if committed.lines > 0 else None
+
+    def chunk(
+        self, task_id: str, stream: StreamName, *, offset: int | None = None,
+        line: int | None = None,
+    ) -> Chunk | None:
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        _, index_path = stream_paths(self.task_dir(task_id), stream)
+        return find_chunk(
+            index_path, task.committed(stream), offset=offset, line=line,
+            chunk_bytes=self._chunk_bytes,
+        )
+
+    def read(self, task_id: str, stream: StreamName, start: int, end: int) -> bytes:
+        """The committed bytes start..end (inclusive) of a stream."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise LookupError(f"task {task_id} does not exist")
+        committed = task.committed(stream)
+        if not 0 <= start <= end < committed.size:
+            raise LookupError(
+                f"bytes {start}-{end} are outside the {committed.size} committed bytes "
+                f"of the {stream.value} stream of task {task_id}"
+            )
+        data_path, _ = stream_paths(self.task_dir(task_id), stream)
+        with open(data_path, "rb") as f:
+            data = os.pread(f.fileno(), end - start + 1, start)
+        if len(data) != end - start + 1:
+            raise LookupError(f"the {stream.value} file of task {task_id} is truncated")
+        return data
+
+    def iter_read(
+        self, task_id: str, stream: StreamName, start: int, end: int, block: int = 256 * 1024
+    ) -> Iterator[bytes]:
+        """`read` in blocks, for large ranges."""
+        position = start
+        while position <= end:
+            stop = min(end, position + block - 1)
+            yield self.read(task_id, stream, position, stop)
+            position = stop + 1
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop: running tasks end FAILED (interrupted), keeping what they wrote."""
+        self._stopping.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.tasks.recover_interrupted()
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _percent(done: int, total: int) -> float:
+    if total <= 0:
+        return 0.0
+    return min(99.0, round(100.0 * done / total, 2))
+
+
+def _dump_row(obj: dict[str, Any]) -> tuple[bool, bytes]:
+    """(True, line) for a row that serializes, else (False, an error line saying why)."""
+    try:
+        return True, orjson.dumps(obj) + b"\n"
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        data_row = obj.get("data_row") if isinstance(obj, dict) else None
+        row_id = data_row.get("id") if isinstance(data_row, dict) else None
+        return False, orjson.dumps(
+            {"data_row_id": row_id, "error": f"row could not be serialized: {exc}"}
+        ) + b"\n"
+
