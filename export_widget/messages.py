@@ -1,0 +1,144 @@
+"""The shapes the widget's traits and custom messages carry. `js/src/types.ts` mirrors them.
+
+Who writes what:
+- `config`     the browser (the form); Python only reads it.
+- `status`     the export worker only, one whole dict per update.
+- `catalog`    Python, when the widget is built (what can be exported, with names).
+- `validation` Python, after each config change: field name -> message ("" keys never).
+
+Custom messages, browser -> kernel: `start`, `cancel`, `page`; each has a request `id`, and
+the reply echoes it so the browser can drop replies it no longer waits for.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+Scope = Literal["project", "dataset", "catalog", "slice", "model_run", "data_rows"]
+SCOPES: tuple[Scope, ...] = ("project", "dataset", "catalog", "slice", "model_run", "data_rows")
+State = Literal["idle", "queued", "running", "streaming", "done", "failed", "cancelled"]
+FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+StreamName = Literal["result", "errors"]
+
+DateRange = list[str | None]  # [start, end]; either end may be None (open)
+
+
+class Filters(TypedDict, total=False):
+    last_activity_at: DateRange
+    label_created_at: DateRange
+    workflow_status: str
+    batch_ids: list[str]
+    global_keys: list[str]
+    data_row_ids: list[str]
+
+
+class ExportConfig(TypedDict, total=False):
+    scope: Scope
+    target_id: str
+    task_name: str
+    params: dict[str, bool | str | list[str] | None]
+    filters: Filters
+
+
+class Status(TypedDict):
+    state: State
+    task_id: str | None
+    percent: float | None
+    rows: int
+    bytes: int
+    total_rows: int | None
+    rows_per_s: float
+    elapsed_s: float
+    eta_s: float | None
+    errors: int
+    message: str
+    seq: int
+
+
+class Named(TypedDict):
+    id: str
+    name: str
+
+
+class ModelRunEntry(TypedDict):
+    id: str
+    name: str
+    model_name: str
+
+
+class ScopeRules(TypedDict):
+    params: list[str]
+    filters: list[str]
+
+
+class Catalog(TypedDict):
+    projects: list[Named]
+    datasets: list[Named]
+    slices: list[Named]
+    model_runs: list[ModelRunEntry]
+    batches: dict[str, list[Named]]
+    scopes: dict[str, ScopeRules]
+    media_types: list[str]
+    timezone: str
+    error: NotRequired[str]
+
+
+class StartRequest(TypedDict):
+    type: Literal["start"]
+    id: str
+
+
+class CancelRequest(TypedDict):
+    type: Literal["cancel"]
+    id: str
+
+
+class PageRequest(TypedDict):
+    type: Literal["page"]
+    id: str
+    stream: StreamName
+    line: int
+    n: int
+
+
+class PageReply(TypedDict):
+    type: Literal["page"]
+    id: str
+    stream: StreamName
+    line: int
+    total: int
+    lines: list[str]  # raw JSON text, one row each; the browser parses
+
+
+class ActionReply(TypedDict):
+    type: Literal["ack"]
+    id: str
+    action: str
+    ok: bool
+    message: str
+
+
+class ErrorReply(TypedDict):
+    type: Literal["error"]
+    id: str
+    message: str
+
+
+MAX_PAGE = 500
+
+
+def idle_status(message: str = "") -> Status:
+    return Status(
+        state="idle",
+        task_id=None,
+        percent=None,
+        rows=0,
+        bytes=0,
+        total_rows=None,
+        rows_per_s=0.0,
+        elapsed_s=0.0,
+        eta_s=None,
+        errors=0,
+        message=message,
+        seq=0,
+    )

@@ -1,0 +1,442 @@
+// The export configuration and filter form. It writes the `config` trait (the browser owns
+// it) and shows the `validation` trait (Python owns it) next to each field, as text.
+
+import { h, setText, uid } from "./dom";
+import type { Catalog, ExportConfig, Filters, Model, ParamValue, Scope, Validation } from "./types";
+
+export const SCOPE_LABELS: Record<Scope, string> = {
+  project: "Project",
+  dataset: "Dataset",
+  catalog: "Catalog (all data rows)",
+  slice: "Catalog slice",
+  model_run: "Model run",
+  data_rows: "Data rows (by id or global key)",
+};
+
+const PARAM_HINTS: Record<string, [string, string]> = {
+  data_row_details: ["Data row details", "dataset, creator, created/updated/last-activity times"],
+  attachments: ["Attachments", "files and text attached to each data row"],
+  metadata_fields: ["Metadata fields", "each row's metadata schema names and values"],
+  embeddings: ["Embeddings", "precomputed and custom embedding vectors (large)"],
+  project_details: ["Project details", "batch, workflow status, priority and history per project"],
+  label_details: ["Label details", "who created each label and when, with its reviews"],
+  performance_details: ["Performance details", "seconds to create, review and rework each label"],
+  interpolated_frames: ["Interpolated frames", "video: fill the frames between key frames"],
+  predictions: ["Predictions", "model predictions alongside the ground truth"],
+  model_run_details: ["Model run details", "model run fields such as the data split"],
+  all_projects: ["All projects", "labels from every project the row is in"],
+  all_model_runs: ["All model runs", "every model run the row is in"],
+  media_type_override: ["Media type override", "read every row as this media type"],
+  project_ids: ["Projects to include", "labels from these projects; at most 30"],
+  model_run_ids: ["Model runs to include", "predictions and labels from these runs; at most 30"],
+};
+const BOOL_PARAMS = [
+  "data_row_details", "attachments", "metadata_fields", "embeddings", "project_details",
+  "label_details", "performance_details", "interpolated_frames", "predictions",
+  "model_run_details", "all_projects", "all_model_runs",
+];
+const LIST_CAP = 30;
+export const ID_CAP = 2000;
+const WORKFLOW = ["ToLabel", "InReview", "InRework", "Done"];
+const DATE_HINT =
+  "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
+
+interface Field {
+  wrap: HTMLElement;
+  error: HTMLElement;
+  inputs: HTMLElement[];
+}
+
+export function parseIds(text: string): string[] {
+  return text.split(/[\s,;]+/).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function listOf(v: ParamValue | undefined): string[] {
+  return Array.isArray(v) ? v : [];
+}
+
+export class ConfigForm {
+  readonly el: HTMLElement;
+  private readonly fields = new Map<string, Field>();
+  private readonly scopeSelect: HTMLSelectElement;
+  private readonly targetSelect: HTMLSelectElement;
+  private readonly targetLabel: HTMLLabelElement;
+  private readonly taskName: HTMLInputElement;
+  private readonly checks = new Map<string, HTMLInputElement>();
+  private readonly mediaType: HTMLSelectElement;
+  private readonly multi = new Map<string, HTMLSelectElement>();
+  private readonly multiCount = new Map<string, HTMLElement>();
+  private readonly dates = new Map<string, [HTMLInputElement, HTMLInputElement]>();
+  private readonly workflow: HTMLSelectElement;
+  private readonly batches: HTMLSelectElement;
+  private readonly idKind: HTMLSelectElement;
+  private readonly idText: HTMLTextAreaElement;
+  private readonly idCount: HTMLElement;
+  private readonly tzNotes: HTMLElement[] = [];
+  private readonly paramsBox: HTMLFieldSetElement;
+  private readonly filtersBox: HTMLFieldSetElement;
+  private readonly general: HTMLElement;
+  private timer: number | undefined;
+
+  constructor(private readonly model: Model) {
+    this.scopeSelect = h("select", { class: "ew-scope" });
+    for (const [value, text] of Object.entries(SCOPE_LABELS)) {
+      this.scopeSelect.append(h("option", { value, text }));
+    }
+    this.targetSelect = h("select", { class: "ew-target" });
+    this.taskName = h("input", { type: "text", class: "ew-taskname", placeholder: "optional" });
+    this.mediaType = h("select", { class: "ew-mediatype" });
+    this.workflow = h("select", { class: "ew-workflow" });
+    this.workflow.append(h("option", { value: "", text: "Any status" }));
+    for (const w of WORKFLOW) this.workflow.append(h("option", { value: w, text: w }));
+    this.batches = h("select", { class: "ew-batches", multiple: true, size: 4 });
+    this.idKind = h("select", { class: "ew-idkind" });
+    this.idKind.append(
+      h("option", { value: "global_keys", text: "Global keys" }),
+      h("option", { value: "data_row_ids", text: "Data row IDs" }),
+    );
+    this.idText = h("textarea", {
+      class: "ew-ids",
+      rows: 3,
+      placeholder: "paste one per line (or separated by commas)",
+    });
+    this.idCount = h("span", { class: "ew-count", "aria-live": "polite" });
+
+    const scopeField = this.field("scope", "Export", this.scopeSelect, "what to export");
+    const targetField = this.field("target_id", "Project", this.targetSelect, "");
+    this.targetLabel = targetField.wrap.querySelector("label") as HTMLLabelElement;
+    const nameField = this.field("task_name", "Task name", this.taskName, "shown in the task list");
+
+    this.paramsBox = h("fieldset", { class: "ew-params" }, h("legend", { text: "Include" }));
+    for (const p of BOOL_PARAMS) {
+      const box = h("input", { type: "checkbox", class: `ew-param-${p}` });
+      this.checks.set(p, box);
+      this.paramsBox.append(this.checkField(p, box).wrap);
+    }
+    this.paramsBox.append(this.field("media_type_override", PARAM_HINTS.media_type_override![0],
+      this.mediaType, PARAM_HINTS.media_type_override![1]).wrap);
+    for (const p of ["project_ids", "model_run_ids"]) {
+      const sel = h("select", { class: `ew-param-${p}`, multiple: true, size: 4 });
+      const count = h("span", { class: "ew-count", "aria-live": "polite" });
+      this.multi.set(p, sel);
+      this.multiCount.set(p, count);
+      const f = this.field(p, PARAM_HINTS[p]![0], sel, PARAM_HINTS[p]![1]);
+      f.wrap.insertBefore(count, f.error);
+      this.paramsBox.append(f.wrap);
+    }
+
+    this.filtersBox = h("fieldset", { class: "ew-filters" }, h("legend", { text: "Filters" }));
+    for (const [name, text] of [["last_activity_at", "Last activity"], ["label_created_at", "Label created"]] as const) {
+      const from = h("input", { type: "text", class: `ew-${name}-from`, placeholder: "from (open)" });
+      const to = h("input", { type: "text", class: `ew-${name}-to`, placeholder: "to (open)" });
+      from.setAttribute("aria-label", `${text} from`);
+      to.setAttribute("aria-label", `${text} to`);
+      this.dates.set(name, [from, to]);
+      const tz = h("span", { class: "ew-tz" });
+      this.tzNotes.push(tz);
+      const f = this.groupField(name, text, [from, h("span", { text: " – " }), to], DATE_HINT, tz);
+      this.filtersBox.append(f.wrap);
+    }
+    this.filtersBox.append(
+      this.field("workflow_status", "Workflow status", this.workflow, "rows in this workflow step").wrap,
+      this.field("batch_ids", "Batches", this.batches, "only rows in these batches; none = all").wrap,
+    );
+    const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText],
+      `empty = no filter; at most ${ID_CAP.toLocaleString("en-US")} ids`, this.idCount);
+    this.idKind.setAttribute("aria-label", "Identify rows by");
+    this.idText.setAttribute("aria-label", "Ids to export");
+    this.fields.set("global_keys", idField);
+    this.fields.set("data_row_ids", idField);
+    this.fields.set("data_rows", idField);
+    this.filtersBox.append(idField.wrap);
+
+    this.general = h("div", { class: "ew-error ew-general", role: "status" });
+    this.el = h(
+      "section",
+      { class: "ew-config", "aria-label": "Export configuration" },
+      h("div", { class: "ew-row" }, scopeField.wrap, targetField.wrap, nameField.wrap),
+      this.paramsBox,
+      this.filtersBox,
+      this.general,
+    );
+    this.listen();
+  }
+
+  // -- building ---------------------------------------------------------------------------
+
+  private field(name: string, label: string, input: HTMLElement, hint: string): Field {
+    const id = uid(name);
+    input.id = id;
+    const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
+    const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
+    input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+    const wrap = h("div", { class: "ew-field", "data-field": name },
+      h("label", { for: id, text: label }), input, hintEl, error);
+    const f = { wrap, error, inputs: [input] };
+    this.fields.set(name, f);
+    return f;
+  }
+
+  private checkField(name: string, box: HTMLInputElement): Field {
+    const id = uid(name);
+    box.id = id;
+    const [label, hint] = PARAM_HINTS[name] ?? [name, ""];
+    const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
+    box.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+    const wrap = h("div", { class: "ew-field ew-check", "data-field": name },
+      box, h("label", { for: id, text: label }),
+      h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }), error);
+    const f = { wrap, error, inputs: [box] };
+    this.fields.set(name, f);
+    return f;
+  }
+
+  private groupField(name: string, label: string, parts: HTMLElement[], hint: string,
+    extra: HTMLElement): Field {
+    const id = uid(name);
+    const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
+    const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
+    const inputs = parts.filter((p) => p instanceof HTMLInputElement || p instanceof HTMLSelectElement
+      || p instanceof HTMLTextAreaElement);
+    for (const i of inputs) i.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+    const wrap = h("div", { class: "ew-field", "data-field": name, role: "group", "aria-label": label },
+      h("span", { class: "ew-label", text: label }), ...parts, extra, hintEl, error);
+    const f = { wrap, error, inputs };
+    this.fields.set(name, f);
+    return f;
+  }
+
+  private listen(): void {
+    const now = (): void => this.commit();
+    const soon = (): void => {
+      window.clearTimeout(this.timer);
+      this.timer = window.setTimeout(() => this.commit(), 200);
+    };
+    this.scopeSelect.addEventListener("change", () => {
+      this.targetSelect.value = "";
+      this.applyScope();
+      this.commit();
+    });
+    for (const el of [this.targetSelect, this.mediaType, this.workflow, this.batches, this.idKind,
+      ...this.checks.values(), ...this.multi.values()]) {
+      el.addEventListener("change", now);
+    }
+    this.targetSelect.addEventListener("change", () => this.fillBatches());
+    for (const el of [this.taskName, this.idText, ...[...this.dates.values()].flat()]) {
+      el.addEventListener("input", () => {
+        this.updateCounts();
+        soon();
+      });
+      el.addEventListener("change", now);
+    }
+  }
+
+  // -- model -> form ----------------------------------------------------------------------
+
+  /** Fill options from the catalog and values from the config (fields being edited are kept). */
+  sync(): void {
+    const catalog = this.model.get("catalog");
+    const config = this.model.get("config") ?? {};
+    this.fillMediaTypes(catalog);
+    for (const [p, sel] of this.multi) {
+      const items = p === "project_ids" ? catalog.projects : catalog.model_runs;
+      fillOptions(sel, items.map((x) => [x.id, labelFor(x)]), null);
+    }
+    for (const tz of this.tzNotes) setText(tz, `read in ${catalog.timezone || "UTC"} unless an offset is given`);
+    const scope: Scope = config.scope ?? "project";
+    this.setValue(this.scopeSelect, scope);
+    this.applyScope();
+    this.setValue(this.targetSelect, config.target_id ?? "");
+    if (!this.targetSelect.value && this.targetSelect.options.length > 0) {
+      this.targetSelect.selectedIndex = 0;
+    }
+    this.fillBatches();
+    this.setValue(this.taskName, config.task_name ?? "");
+    const params = config.params ?? {};
+    for (const [p, box] of this.checks) if (document.activeElement !== box) box.checked = params[p] === true;
+    this.setValue(this.mediaType, typeof params.media_type_override === "string" ? params.media_type_override : "");
+    for (const [p, sel] of this.multi) this.setSelected(sel, listOf(params[p]));
+    const filters = config.filters ?? {};
+    for (const [name, [from, to]] of this.dates) {
+      const range = filters[name as "last_activity_at"] ?? [null, null];
+      this.setValue(from, range[0] ?? "");
+      this.setValue(to, range[1] ?? "");
+    }
+    this.setValue(this.workflow, filters.workflow_status ?? "");
+    this.setSelected(this.batches, filters.batch_ids ?? []);
+    let kind = this.idKind.value as "global_keys" | "data_row_ids";
+    if (filters.data_row_ids?.length) kind = "data_row_ids";
+    else if (filters.global_keys?.length) kind = "global_keys";
+    this.setValue(this.idKind, kind);
+    const ids = filters[kind] ?? [];
+    if (document.activeElement !== this.idText && parseIds(this.idText.value).join("\n") !== ids.join("\n")) {
+      this.idText.value = ids.join("\n");
+    }
+    this.updateCounts();
+    if (config.scope === undefined || (config.target_id ?? "") !== this.targetSelect.value) {
+      // First render (or the chosen target vanished): publish what the form shows.
+      this.commit();
+    }
+  }
+
+  private setValue(el: HTMLInputElement | HTMLSelectElement, value: string): void {
+    if (document.activeElement !== el && el.value !== value) el.value = value;
+  }
+
+  private setSelected(sel: HTMLSelectElement, values: string[]): void {
+    if (document.activeElement === sel) return;
+    const want = new Set(values);
+    for (const o of Array.from(sel.options)) o.selected = want.has(o.value);
+  }
+
+  private fillMediaTypes(catalog: Catalog): void {
+    const items: [string, string][] = [["", "No override"], ...catalog.media_types.map((m): [string, string] => [m, m])];
+    fillOptions(this.mediaType, items, this.mediaType.value);
+  }
+
+  private fillBatches(): void {
+    const catalog = this.model.get("catalog");
+    const list = catalog.batches[this.targetSelect.value] ?? [];
+    fillOptions(this.batches, list.map((b) => [b.id, b.name]), null);
+    const config = this.model.get("config") ?? {};
+    this.setSelected(this.batches, config.filters?.batch_ids ?? []);
+  }
+
+  private targetsFor(scope: Scope): [string, string][] {
+    const c = this.model.get("catalog");
+    switch (scope) {
+      case "project": return c.projects.map((x) => [x.id, labelFor(x)]);
+      case "dataset": return c.datasets.map((x) => [x.id, labelFor(x)]);
+      case "slice": return c.slices.map((x) => [x.id, labelFor(x)]);
+      case "model_run": return c.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+      default: return [];
+    }
+  }
+
+  private applyScope(): void {
+    const scope = this.scopeSelect.value as Scope;
+    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const targets = this.targetsFor(scope);
+    const targetWrap = this.fields.get("target_id")!.wrap;
+    targetWrap.hidden = scope === "catalog" || scope === "data_rows";
+    setText(this.targetLabel, SCOPE_LABELS[scope].replace(/ \(.*\)$/, ""));
+    fillOptions(this.targetSelect, targets, this.targetSelect.value || null);
+    if (!this.targetSelect.value && targets.length > 0) this.targetSelect.selectedIndex = 0;
+    const params = new Set(rules.params);
+    for (const p of [...BOOL_PARAMS, "media_type_override", "project_ids", "model_run_ids"]) {
+      this.fields.get(p)!.wrap.hidden = !params.has(p);
+    }
+    this.paramsBox.hidden = params.size === 0;
+    const filters = new Set(rules.filters);
+    const idsShown = scope === "data_rows" || filters.has("global_keys") || filters.has("data_row_ids");
+    for (const f of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
+      this.fields.get(f)!.wrap.hidden = !filters.has(f);
+    }
+    this.fields.get("ids")!.wrap.hidden = !idsShown;
+    const legend = this.filtersBox.querySelector("legend")!;
+    setText(legend, scope === "data_rows" ? "Data rows to export" : "Filters");
+    this.filtersBox.hidden = !idsShown && filters.size === 0;
+  }
+
+  private updateCounts(): void {
+    const n = parseIds(this.idText.value).length;
+    const what = this.idKind.value === "data_row_ids" ? "data row ID" : "global key";
+    setText(this.idCount, `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"} (max ${ID_CAP.toLocaleString("en-US")})`);
+    this.idCount.classList.toggle("ew-over", n > ID_CAP);
+    for (const [p, sel] of this.multi) {
+      const k = sel.selectedOptions.length;
+      const count = this.multiCount.get(p)!;
+      setText(count, `${k} selected (max ${LIST_CAP})`);
+      count.classList.toggle("ew-over", k > LIST_CAP);
+    }
+  }
+
+  // -- form -> model ----------------------------------------------------------------------
+
+  /** The config the form shows, as the trait stores it. Empty lists and open ranges are left out. */
+  read(): ExportConfig {
+    const scope = this.scopeSelect.value as Scope;
+    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const params: Record<string, ParamValue> = {};
+    for (const p of rules.params) {
+      const box = this.checks.get(p);
+      if (box) {
+        if (box.checked) params[p] = true;
+      } else if (p === "media_type_override") {
+        if (this.mediaType.value) params[p] = this.mediaType.value;
+      } else {
+        const sel = this.multi.get(p);
+        const picked = sel ? Array.from(sel.selectedOptions, (o) => o.value) : [];
+        if (picked.length > 0) params[p] = picked;
+      }
+    }
+    const filters: Filters = {};
+    const allowed = new Set(rules.filters);
+    for (const [name, [from, to]] of this.dates) {
+      if (!allowed.has(name)) continue;
+      const a = from.value.trim();
+      const b = to.value.trim();
+      if (a || b) filters[name as "last_activity_at"] = [a || null, b || null];
+    }
+    if (allowed.has("workflow_status") && this.workflow.value) filters.workflow_status = this.workflow.value;
+    if (allowed.has("batch_ids")) {
+      const picked = Array.from(this.batches.selectedOptions, (o) => o.value);
+      if (picked.length > 0) filters.batch_ids = picked;
+    }
+    const ids = parseIds(this.idText.value);
+    const kind = this.idKind.value as "global_keys" | "data_row_ids";
+    if (ids.length > 0 && (scope === "data_rows" || allowed.has(kind))) filters[kind] = ids;
+    const config: ExportConfig = { scope, params, filters };
+    if (scope !== "catalog" && scope !== "data_rows") config.target_id = this.targetSelect.value;
+    const name = this.taskName.value.trim();
+    if (name) config.task_name = name;
+    return config;
+  }
+
+  commit(): void {
+    window.clearTimeout(this.timer);
+    this.model.set("config", this.read());
+    this.model.save_changes();
+  }
+
+  // -- validation -------------------------------------------------------------------------
+
+  showValidation(validation: Validation): void {
+    const shown = new Set<Field>();
+    const general: string[] = [];
+    for (const f of new Set(this.fields.values())) {
+      setText(f.error, "");
+      f.wrap.classList.remove("ew-invalid");
+      for (const i of f.inputs) i.removeAttribute("aria-invalid");
+    }
+    for (const [key, message] of Object.entries(validation)) {
+      const f = this.fields.get(key);
+      if (!f || f.wrap.hidden) {
+        general.push(message);
+        continue;
+      }
+      f.error.textContent = f.error.textContent ? `${f.error.textContent}\n${message}` : message;
+      f.wrap.classList.add("ew-invalid");
+      for (const i of f.inputs) i.setAttribute("aria-invalid", "true");
+      shown.add(f);
+    }
+    setText(this.general, general.join("\n"));
+  }
+}
+
+function labelFor(x: { id: string; name: string }): string {
+  return x.name || x.id;
+}
+
+function fillOptions(sel: HTMLSelectElement, items: [string, string][], keep: string | null): void {
+  const same = sel.options.length === items.length
+    && items.every(([v, t], i) => sel.options[i]!.value === v && sel.options[i]!.text === t);
+  if (same) return;
+  const selected = new Set(Array.from(sel.selectedOptions, (o) => o.value));
+  sel.replaceChildren(...items.map(([value, text]) => h("option", { value, text, title: value })));
+  if (sel.multiple) {
+    for (const o of Array.from(sel.options)) o.selected = selected.has(o.value);
+  } else if (keep !== null) {
+    sel.value = keep;
+  }
+}
