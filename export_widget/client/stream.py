@@ -1,0 +1,335 @@
+"""Streams over an export task's NDJSON files: lines come out as the bytes arrive.
+
+Offsets are byte offsets into the UTF-8 file, lines are 0-based. A `Stream` walks the
+server's chunks (`exportFileFromOffset` from its start position, then `end + 1`), downloads
+each with httpx streaming, and hands whole lines to a converter as soon as they are complete;
+memory holds one network piece and one partial line, whatever the export's size.
+
+`with_offset(n)` where n falls inside a line starts at the next line boundary: converters only
+ever see whole JSON lines (the SDK's old Stream yielded a fragment there).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from .errors import ExportTaskException, LabelboxError
+from .transport import ChunkInfo
+
+if TYPE_CHECKING:
+    from .task import ExportTask
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class StreamType(enum.Enum):
+    RESULT = "RESULT"
+    ERRORS = "ERRORS"
+
+
+@dataclass(frozen=True)
+class Header:
+    """The committed (or final) size of one stream."""
+
+    total_size: int
+    total_lines: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """One whole NDJSON line (without its newline) and where it sits in the file."""
+
+    data: bytes
+    offset: int
+    line: int
+    last_in_chunk: bool = False
+
+
+@dataclass(frozen=True)
+class StreamContext:
+    task_id: str
+    stream_type: StreamType
+    header: Header | None
+
+
+class Converter(Protocol[T_co]):
+    def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[T_co]: ...
+
+
+@dataclass(frozen=True)
+class JsonConverterOutput:
+    """One exported row: `json_str` as sent, `json` parsed on first use."""
+
+    current_offset: int
+    current_line: int
+    json_str: str
+
+    @cached_property
+    def json(self) -> Any:
+        return json.loads(self.json_str)
+
+
+class JsonConverter:
+    """Yields every line as a `JsonConverterOutput` (byte offset, line number, text)."""
+
+    def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[JsonConverterOutput]:
+        for ln in lines:
+            yield JsonConverterOutput(ln.offset, ln.line, ln.data.decode("utf-8"))
+
+
+@dataclass(frozen=True)
+class FileConverterOutput:
+    file_path: Path
+    total_size: int | None
+    total_lines: int | None
+    current_offset: int
+    current_line: int
+    bytes_written: int
+
+
+@dataclass
+class FileConverter:
+    """Writes the lines (with newlines) to `file_path`; yields progress once per chunk.
+
+    `bytes_written` counts bytes (the SDK counted characters) written since the last output.
+    """
+
+    file_path: str | Path
+    _written: int = field(default=0, init=False)
+
+    def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[FileConverterOutput]:
+        path = Path(self.file_path)
+        total_size = ctx.header.total_size if ctx.header else None
+        total_lines = ctx.header.total_lines if ctx.header else None
+        with path.open("wb") as out:
+            pending = 0
+            for ln in lines:
+                out.write(ln.data)
+                out.write(b"\n")
+                pending += len(ln.data) + 1
+                if ln.last_in_chunk:
+                    out.flush()
+                    self._written += pending
+                    yield FileConverterOutput(path, total_size, total_lines,
+                                              ln.offset + len(ln.data), ln.line, pending)
+                    pending = 0
+
+
+class _Start:
+    """Where a stream begins: a byte offset or a line number."""
+
+    def __init__(self, offset: int | None = None, line: int | None = None) -> None:
+        self.offset = offset
+        self.line = line
+
+
+class Stream(Generic[T]):
+    """Iterable over one stream of a task, through a converter. Chain `with_offset`/`with_line`."""
+
+    def __init__(self, task: ExportTask, stream_type: StreamType, converter: Converter[T],
+                 *, live: bool = False, poll_interval: float = 0.3) -> None:
+        self._task = task
+        self._stream_type = stream_type
+        self._converter = converter
+        self._live = live
+        self._poll = poll_interval
+        self._start = _Start(offset=0)
+        self._header: Header | None = None if live else task._header(stream_type)
+
+    def with_offset(self, offset: int) -> Stream[T]:
+        """Start at byte `offset` (or at the next line start if `offset` is inside a line)."""
+        if offset < 0:
+            raise ValueError(f"offset: must be >= 0, got {offset}")
+        if not self._live:
+            total = self._header.total_size if self._header else 0
+            if offset >= total:
+                raise ValueError(f"offset is out of range, max offset is {total - 1}")
+        self._start = _Start(offset=offset)
+        return self
+
+    def with_line(self, line: int) -> Stream[T]:
+        """Start at 0-based `line`: `with_line(3)` yields the 4th line first."""
+        if line < 0:
+            raise ValueError(f"line: must be >= 0, got {line}")
+        if not self._live:
+            total = self._header.total_lines if self._header else 0
+            if line >= total:
+                raise ValueError(f"line is out of range, max line is {total - 1}")
+        self._start = _Start(line=line)
+        return self
+
+    def __iter__(self) -> Iterator[T]:
+        ctx = StreamContext(self._task.uid, self._stream_type, self._header)
+        return self._converter.convert(self._lines(), ctx)
+
+    def start(self, stream_handler: Callable[[T], Any] | None = None) -> None:
+        """Consume the whole stream, calling `stream_handler` on each output."""
+        for output in self:
+            if stream_handler is not None:
+                stream_handler(output)
+
+    # --- reading ---
+
+    def _lines(self) -> Iterator[Line]:
+        reader = _LineReader(self._task, self._stream_type)
+        info, drop_first = self._first_chunk()
+        while info is not None:
+            yield from reader.read_chunk(info, drop_first, self._start)
+            drop_first = False
+            info = self._next_chunk(info.end + 1)
+        if self._live:
+            self._task.refresh()
+            if self._task.status == "FAILED":
+                raise ExportTaskException("Task failed")
+
+    def _first_chunk(self) -> tuple[ChunkInfo | None, bool]:
+        start = self._start
+        if start.line is not None:
+            info = self._wait_for(lambda: self._file_from_line(start.line or 0),
+                                  lambda h: (start.line or 0) < h.total_lines, "line", start.line)
+            return info, False
+        offset = start.offset or 0
+        info = self._wait_for(lambda: self._file_from_offset(offset),
+                              lambda h: offset < h.total_size, "offset", offset)
+        if info is None or offset == 0:
+            return info, False
+        if info.start != offset:
+            # A server that answers with the chunk containing the offset starts it on a line.
+            return info, False
+        line_head = self._file_from_line(info.line_start)
+        at_line_start = line_head is not None and line_head.start == offset
+        return info, not at_line_start
+
+    def _next_chunk(self, offset: int) -> ChunkInfo | None:
+        if not self._live:
+            total = self._header.total_size if self._header else 0
+            return self._file_from_offset(offset) if offset < total else None
+        return self._wait_for(lambda: self._file_from_offset(offset),
+                              lambda h: offset < h.total_size, None, offset)
+
+    def _wait_for(self, fetch: Callable[[], ChunkInfo | None], ready: Callable[[Header], bool],
+                  what: str | None, position: int | None) -> ChunkInfo | None:
+        """Fetch the chunk once the stream holds `position`; in live mode wait for it."""
+        while True:
+            header = self._current_header()
+            if header is not None and ready(header):
+                return fetch()
+            if not self._live or self._task.status != "IN_PROGRESS":
+                if self._live:
+                    header = self._current_header()  # the last commit may land with the status
+                    if header is not None and ready(header):
+                        return fetch()
+                if what is None:
+                    return None
+                limit = 0 if header is None else (
+                    header.total_lines if what == "line" else header.total_size)
+                raise ValueError(f"{what} is out of range, max {what} is {limit - 1}")
+            time.sleep(self._poll)
+            self._task.refresh()
+
+    def _current_header(self) -> Header | None:
+        if not self._live:
+            return self._header
+        try:
+            self._header = self._task._fetch_header(self._stream_type)
+        except LabelboxError:
+            # Labelbox's own server has no header for a running task: wait for completion.
+            self._header = None
+        return self._header
+
+    def _file_from_offset(self, offset: int) -> ChunkInfo | None:
+        return self._task._client._transport.file_info(self._task.uid, self._stream_type.value,
+                                                        offset=offset)
+
+    def _file_from_line(self, line: int) -> ChunkInfo | None:
+        return self._task._client._transport.file_info(self._task.uid, self._stream_type.value,
+                                                        line=line)
+
+
+class _LineReader:
+    """Splits one chunk's bytes into whole lines as they arrive, carrying a partial line."""
+
+    def __init__(self, task: ExportTask, stream_type: StreamType) -> None:
+        self._transport = task._client._transport
+        self._task_id = task.uid
+        self._stream_type = stream_type
+        self._partial = bytearray()
+        self._partial_offset = 0
+        self._partial_line = 0
+
+    def read_chunk(self, info: ChunkInfo, drop_first: bool, start: _Start) -> Iterator[Line]:
+        if not self._partial:
+            self._partial_offset = info.start
+            self._partial_line = info.line_start
+        min_line = start.line if start.line is not None else -1
+        min_offset = start.offset if start.offset is not None else -1
+        skipping = drop_first
+        refetch = self._refetcher()
+        for piece in self._transport.iter_chunk(info, refetch=refetch):
+            begin = 0
+            while True:
+                nl = piece.find(b"\n", begin)
+                if nl < 0:
+                    self._partial += piece[begin:]
+                    break
+                if self._partial:
+                    self._partial += piece[begin:nl]
+                    data = bytes(self._partial)
+                    self._partial.clear()
+                else:
+                    data = piece[begin:nl]
+                offset, line_no = self._partial_offset, self._partial_line
+                self._partial_offset = offset + len(data) + 1
+                self._partial_line = line_no + 1
+                begin = nl + 1
+                if skipping:
+                    skipping = False
+                    continue
+                if line_no >= min_line and offset >= min_offset and data:
+                    last = self._partial_offset - 1 >= info.end
+                    yield Line(data, offset, line_no, last)
+        if self._partial and info.end + 1 >= self._final_size(info):
+            # A last line without its newline.
+            data = bytes(self._partial)
+            self._partial.clear()
+            yield Line(data, self._partial_offset, self._partial_line, True)
+
+    def _final_size(self, info: ChunkInfo) -> int:
+        header = self._transport.header(self._task_id, self._stream_type.value)
+        return header[0] if header else info.end + 1
+
+    def _refetcher(self) -> Callable[[int], ChunkInfo | None]:
+        def refetch(offset: int) -> ChunkInfo | None:
+            return self._transport.file_info(self._task_id, self._stream_type.value,
+                                             offset=offset)
+        return refetch
+
+
+@dataclass(frozen=True)
+class BufferedJsonConverterOutput:
+    json: Any
+
+
+class BufferedStream:
+    """The SDK 6/7 `get_buffered_stream` shape (`for o in s: o.json`), streamed for real."""
+
+    def __init__(self, stream: Stream[JsonConverterOutput]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[BufferedJsonConverterOutput]:
+        for out in self._stream:
+            yield BufferedJsonConverterOutput(out.json)
+
+    def start(self, stream_handler: Callable[[BufferedJsonConverterOutput], Any] | None = None
+              ) -> None:
+        for output in self:
+            if stream_handler is not None:
+                stream_handler(output)

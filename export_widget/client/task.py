@@ -1,0 +1,194 @@
+"""`ExportTask`: the SDK's task wrapper, with a timeout that raises and real streams."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from . import graphql as gql
+from .errors import ExportTaskException, ExportTimeoutError, ResourceNotFoundError
+from .stream import (
+    BufferedStream,
+    Converter,
+    Header,
+    JsonConverter,
+    JsonConverterOutput,
+    Stream,
+    StreamType,
+)
+
+if TYPE_CHECKING:
+    from .client import Client
+
+T = TypeVar("T")
+PAGE = 100
+
+
+class ExportTask:
+    """One export task. Created by `export()`, or re-attached with `ExportTask.get_task`."""
+
+    ExportTaskException = ExportTaskException
+
+    def __init__(self, client: Client, fields: dict[str, Any], *,
+                 is_export_v2: bool = False) -> None:
+        self._client = client
+        self._fields = fields
+        self._headers: dict[StreamType, Header | None] = {}
+        self.is_export_v2 = is_export_v2
+
+    # --- the Task fields ---
+
+    @property
+    def uid(self) -> str:
+        return str(self._fields["id"])
+
+    @property
+    def name(self) -> str | None:
+        return self._fields.get("name")
+
+    @property
+    def status(self) -> str:
+        return str(self._fields.get("status") or "UNKNOWN")
+
+    @property
+    def completion_percentage(self) -> float | None:
+        value = self._fields.get("completionPercentage")
+        return float(value) if value is not None else None
+
+    @property
+    def created_at(self) -> datetime | None:
+        return _parse_time(self._fields.get("createdAt"))
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return _parse_time(self._fields.get("updatedAt"))
+
+    @property
+    def type(self) -> str | None:
+        return self._fields.get("type")
+
+    @property
+    def metadata(self) -> Any:
+        return self._fields.get("metadata")
+
+    @property
+    def errors(self) -> Any:
+        return self._fields.get("errors")
+
+    def __repr__(self) -> str:
+        return f"<ExportTask ID: {self.uid}>"
+
+    @staticmethod
+    def get_task(client: Client, task_id: str) -> ExportTask:
+        """Re-attach to an existing task by id (raises ResourceNotFoundError if unknown)."""
+        return ExportTask(client, _fetch_task(client, task_id))
+
+    def refresh(self) -> None:
+        """Fetch the task's current status and progress."""
+        self._fields = _fetch_task(self._client, self.uid)
+
+    def wait_till_done(self, timeout_seconds: float = 7200, check_frequency: float = 2.0) -> None:
+        """Poll until the task leaves IN_PROGRESS; raise `ExportTimeoutError` on timeout.
+
+        Polls start at 0.1 s and back off to `check_frequency`, so small exports return fast.
+        """
+        deadline = time.monotonic() + timeout_seconds
+        delay = 0.1
+        while self.status == "IN_PROGRESS":
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ExportTimeoutError(self.uid, timeout_seconds, self.status)
+            time.sleep(min(delay, left))
+            delay = min(check_frequency, delay * 2)
+            self.refresh()
+
+    wait_until_done = wait_till_done
+
+    # --- results ---
+
+    def _require_complete(self) -> None:
+        if self.status == "FAILED":
+            raise ExportTaskException("Task failed")
+        if self.status != "COMPLETE":
+            raise ExportTaskException("Task is not ready yet")
+
+    def _fetch_header(self, stream_type: StreamType) -> Header | None:
+        raw = self._client._transport.header(self.uid, stream_type.value)
+        return Header(*raw) if raw else None
+
+    def _header(self, stream_type: StreamType) -> Header | None:
+        # A finished task's header never changes: ask once.
+        if stream_type not in self._headers:
+            self._headers[stream_type] = self._fetch_header(stream_type)
+        return self._headers[stream_type]
+
+    def get_total_file_size(self, stream_type: StreamType) -> int | None:
+        self._require_complete()
+        header = self._header(stream_type)
+        return header.total_size if header else None
+
+    def get_total_lines(self, stream_type: StreamType) -> int | None:
+        self._require_complete()
+        header = self._header(stream_type)
+        return header.total_lines if header else None
+
+    def has_result(self) -> bool:
+        return (self.get_total_file_size(StreamType.RESULT) or 0) > 0
+
+    def has_errors(self) -> bool:
+        return (self.get_total_file_size(StreamType.ERRORS) or 0) > 0
+
+    @overload
+    def get_stream(self, converter: None = None, stream_type: StreamType = ...,
+                   *, live: bool = ..., poll_interval: float = ...
+                   ) -> Stream[JsonConverterOutput]: ...
+
+    @overload
+    def get_stream(self, converter: Converter[T], stream_type: StreamType = ...,
+                   *, live: bool = ..., poll_interval: float = ...) -> Stream[T]: ...
+
+    def get_stream(self, converter: Converter[Any] | None = None,
+                   stream_type: StreamType = StreamType.RESULT, *, live: bool = False,
+                   poll_interval: float = 0.3) -> Stream[Any]:
+        """A `Stream` of `stream_type` through `converter` (default `JsonConverter()`).
+
+        `live=True` reads a task that is still running: rows come as the server commits
+        them, until the task completes (a FAILED task raises after its committed rows).
+        """
+        if not live:
+            self._require_complete()
+            if self._header(stream_type) is None:
+                raise ValueError(f"Task {self.uid} does not have a {stream_type.value} stream")
+        return Stream(self, stream_type, converter or JsonConverter(), live=live,
+                      poll_interval=poll_interval)
+
+    def get_buffered_stream(self, stream_type: StreamType = StreamType.RESULT) -> BufferedStream:
+        """The SDK 6/7 API (`o.json` per row), without buffering the whole export first."""
+        return BufferedStream(self.get_stream(JsonConverter(), stream_type))
+
+
+def _fetch_task(client: Client, task_id: str) -> dict[str, Any]:
+    user_id = client._user_id()
+    found: list[dict[str, Any]] = []
+    skip = 0
+    while True:
+        data = client._transport.graphql(gql.GET_USER_CREATED_TASKS % (skip, PAGE),
+                                         {"param_0": task_id, "param_1": user_id})
+        page = ((data.get("user") or {}).get("createdTasks")) or []
+        found.extend(page)
+        if len(page) < PAGE:
+            break
+        skip += PAGE
+    if len(found) != 1:
+        raise ResourceNotFoundError(f"export task {task_id!r} not found")
+    return found[0]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
