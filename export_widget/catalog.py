@@ -1,0 +1,81 @@
+"""What the workspace holds that can be exported, with names, for the widget's selects."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .client import validation
+from .messages import Catalog, ModelRunEntry, Named, ScopeRules
+
+log = logging.getLogger(__name__)
+
+
+def scope_rules() -> dict[str, ScopeRules]:
+    """The params and filters each scope accepts: the client's rules, so the form and
+    `export()` can never disagree."""
+    return {
+        scope: ScopeRules(params=list(validation.params_for(scope)),
+                          filters=list(validation.filters_for(scope)))
+        for scope in validation.SCOPES
+    }
+
+
+def empty_catalog(error: str = "") -> Catalog:
+    catalog = Catalog(
+        projects=[], datasets=[], slices=[], model_runs=[], batches={},
+        scopes=scope_rules(), media_types=list(validation.MEDIA_TYPES), timezone="UTC",
+    )
+    if error:
+        catalog["error"] = error
+    return catalog
+
+
+def _uid(obj: Any) -> str:
+    return str(getattr(obj, "uid", None) or getattr(obj, "id", ""))
+
+
+def _named(obj: Any) -> Named:
+    return Named(id=_uid(obj), name=str(getattr(obj, "name", "") or ""))
+
+
+def load_catalog(client: Any) -> Catalog:
+    """Read projects, datasets, slices, model runs and batches through the client.
+
+    A failure does not break the widget: the catalog says what went wrong, and the form shows
+    it where the Export button explains why it is disabled.
+    """
+    catalog = empty_catalog()
+    try:
+        projects = list(client.get_projects())
+        catalog["projects"] = sorted((_named(p) for p in projects), key=lambda x: x["name"])
+        for project in projects:
+            batches = [_named(b) for b in project.batches()]
+            catalog["batches"][_uid(project)] = sorted(batches, key=lambda x: x["name"])
+        catalog["datasets"] = sorted((_named(d) for d in client.get_datasets()),
+                                     key=lambda x: x["name"])
+        catalog["slices"] = sorted((_named(s) for s in client.get_catalog_slices()),
+                                   key=lambda x: x["name"])
+        runs: list[ModelRunEntry] = []
+        for model in client.get_models():
+            for run in model.model_runs():
+                runs.append(ModelRunEntry(id=_uid(run), name=str(run.name),
+                                          model_name=str(model.name)))
+        catalog["model_runs"] = sorted(runs, key=lambda x: (x["model_name"], x["name"]))
+        catalog["timezone"] = _timezone(client)
+    except Exception as exc:  # the widget must still render and say why it cannot export
+        log.exception("reading the workspace failed")
+        catalog["error"] = f"{type(exc).__name__}: {exc}"
+    return catalog
+
+
+def _timezone(client: Any) -> str:
+    # Non-ISO dates are read in the user's timezone by the server, as the SDK does.
+    getter = getattr(client, "get_user", None)
+    if getter is None:
+        return "UTC"
+    try:
+        user = getter()
+    except Exception:
+        return "UTC"
+    return str(getattr(user, "timezone", None) or "UTC")

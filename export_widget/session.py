@@ -1,0 +1,355 @@
+"""One export, run in a worker thread: create the task, stream its rows into a spool while it
+runs, then its errors, and publish a status snapshot (at most ~10 a second, plus a last one).
+
+Threads: `ExportSession.start()` returns at once. The worker is the only caller of the
+`on_status` callback, so the widget's `status` trait has one writer. A second thread reads
+the RESULT stream (it blocks on the network) and only appends to the spool and bumps counters;
+the worker turns those counters into snapshots. `cancel()` only sets an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import validation
+from .messages import FINAL_STATES, State, Status, idle_status
+from .spool import Spool
+
+log = logging.getLogger(__name__)
+
+TARGET_SCOPES = {"project": "project", "dataset": "dataset", "slice": "slice",
+                 "model_run": "model run"}
+PUBLISH_INTERVAL = 0.1  # seconds between status snapshots: <= 10 messages a second
+POLL_INTERVAL = 0.5  # seconds between task status polls
+APPEND_BATCH = 200  # lines per spool append
+
+
+# -- the config, as the exact export() call -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """A normalized export: what to call and with which arguments.
+
+    Normalizing drops what means "no filter" in the form: unchecked boxes, empty lists,
+    empty strings and date ranges open at both ends.
+    """
+
+    scope: str
+    target_id: str | None
+    task_name: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ExportRequest:
+        scope = str(config.get("scope") or "project")
+        target = config.get("target_id") if scope in TARGET_SCOPES else None
+        params = {k: v for k, v in dict(config.get("params") or {}).items()
+                  if v not in (None, False, "", [])}
+        filters: dict[str, Any] = {}
+        for key, value in dict(config.get("filters") or {}).items():
+            if key in validation.DATE_FILTERS and isinstance(value, list | tuple):
+                bounds = [b if b not in ("", None) else None for b in value]
+                if any(b is not None for b in bounds):
+                    filters[key] = bounds
+            elif value not in (None, "", []):
+                filters[key] = list(value) if isinstance(value, list | tuple) else value
+        name = str(config.get("task_name") or "").strip() or None
+        return cls(scope, str(target) if target else None, name, params, filters)
+
+    def field_errors(self) -> dict[str, str]:
+        """Field -> message, from the client's validators plus the target check."""
+        try:
+            errors = validation.field_errors(self.scope, self.params, self.filters)
+        except ValueError as exc:
+            return {"scope": str(exc)}
+        if self.scope in TARGET_SCOPES and not self.target_id:
+            errors = {"target_id": f"target_id: choose a {TARGET_SCOPES[self.scope]} to export",
+                      **errors}
+        return errors
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the export call (see `call_text`)."""
+        kw: dict[str, Any] = {}
+        if self.scope == "data_rows":
+            if self.filters.get("data_row_ids"):
+                kw["data_rows"] = list(self.filters["data_row_ids"])
+            if self.filters.get("global_keys"):
+                kw["global_keys"] = list(self.filters["global_keys"])
+        if self.task_name:
+            kw["task_name"] = self.task_name
+        if self.scope not in ("slice", "model_run", "data_rows") and self.filters:
+            kw["filters"] = dict(self.filters)
+        kw["params"] = dict(self.params)
+        return kw
+
+    def call_text(self) -> str:
+        """The same export as Python source, for a script or the SDK."""
+        owner = {
+            "project": f"client.get_project({self.target_id!r})",
+            "dataset": f"client.get_dataset({self.target_id!r})",
+            "catalog": "client.get_catalog()",
+            "slice": f"client.get_catalog_slice({self.target_id!r})",
+            "model_run": f"client.get_model_run({self.target_id!r})",
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
+        if self.scope == "data_rows":
+            return f"DataRow.export(client, {args})"
+        return f"{owner[self.scope]}.export({args})"
+
+    def run(self, client: Any) -> Any:
+        """Create the export task through the client; returns its ExportTask."""
+        kw = self.kwargs()
+        if self.scope == "data_rows":
+            from .client import DataRow
+
+            return DataRow.export(client, **kw)
+        owner: Any
+        if self.scope == "project":
+            owner = client.get_project(self.target_id)
+        elif self.scope == "dataset":
+            owner = client.get_dataset(self.target_id)
+        elif self.scope == "catalog":
+            owner = client.get_catalog()
+        elif self.scope == "slice":
+            owner = client.get_catalog_slice(self.target_id)
+        elif self.scope == "model_run":
+            owner = client.get_model_run(self.target_id)
+        else:
+            raise ValueError(f"scope: unknown scope {self.scope!r}")
+        return owner.export(**kw)
+
+
+# -- the session ----------------------------------------------------------------------------
+
+
+StatusCallback = Callable[[Status], None]
+
+
+class ExportSession:
+    """Runs one export. Rows land in `rows` (a Spool), error lines in `errors`."""
+
+    def __init__(self, client: Any, request: ExportRequest,
+                 on_status: StatusCallback | None = None,
+                 publish_interval: float = PUBLISH_INTERVAL) -> None:
+        self.client = client
+        self.request = request
+        self.rows = Spool(name="rows")
+        self.errors = Spool(name="errors")
+        self.task: Any = None
+        self._on_status = on_status
+        self._interval = publish_interval
+        self._cancel = threading.Event()
+        self._finished = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._seq = 0
+        self._started = 0.0
+        self._stream_started: float | None = None
+        self._server_state = "IN_PROGRESS"
+        self._server_pct: float | None = None
+        self._total_rows: int | None = None
+        self._reader_error: BaseException | None = None
+        self._reader_done = threading.Event()
+        self.status: Status = idle_status()
+
+    # -- control (any thread) -------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._worker is not None:
+            raise RuntimeError("session: already started")
+        self._started = time.monotonic()
+        self._worker = threading.Thread(target=self._run, name="export-widget-worker",
+                                        daemon=True)
+        self._worker.start()
+
+    def cancel(self) -> bool:
+        """Ask the worker to stop; False when the export already ended."""
+        if self._finished.is_set():
+            return False
+        self._cancel.set()
+        return True
+
+    def wait(self, timeout: float | None = None) -> Status:
+        """Block until the export is done, failed or cancelled; TimeoutError otherwise."""
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"export still {self.status['state']} after {timeout} s")
+        return self.status
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def page(self, stream: str, line: int, n: int) -> tuple[int, list[str]]:
+        spool = self.errors if stream == "errors" else self.rows
+        return spool.count, spool.page(line, n)
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        last = 0.0
+        try:
+            self._publish("queued", "Creating the export task…")
+            self.task = self.request.run(self.client)
+            if self._cancel.is_set():
+                self._finish("cancelled", "Cancelled before the task started.")
+                return
+            self._publish("running", f"Task {self.task.uid} created.")
+            reader = threading.Thread(target=self._read_rows, name="export-widget-reader",
+                                      daemon=True)
+            reader.start()
+            next_poll = 0.0
+            while True:
+                now = time.monotonic()
+                if self._cancel.is_set():
+                    self._cancel_task()
+                    self._finish("cancelled", f"Cancelled; {self.rows.count:,} rows kept.")
+                    return
+                if now >= next_poll and self._server_state == "IN_PROGRESS":
+                    self._poll_task()
+                    next_poll = now + POLL_INTERVAL
+                if self._reader_done.is_set():
+                    break
+                if now - last >= self._interval:
+                    self._publish(self._live_state(), self._live_message())
+                    last = now
+                self._reader_done.wait(min(self._interval, 0.05))
+            if self._reader_error is not None:
+                raise self._reader_error
+            self._poll_task()
+            if self._server_state == "FAILED":
+                self._finish("failed", f"The server reported the task FAILED; "
+                             f"{self.rows.count:,} rows kept.")
+                return
+            self._read_errors()
+            self._total_rows = self.rows.count
+            self._finish("done", f"Exported {self.rows.count:,} rows"
+                         + (f" and {self.errors.count:,} errors." if self.errors.count else "."))
+        except Exception as exc:
+            log.exception("export failed")
+            kept = f" {self.rows.count:,} rows kept." if self.rows.count else ""
+            self._finish("failed", f"{type(exc).__name__}: {exc}.{kept}".replace("..", "."))
+
+    def _read_rows(self) -> None:
+        try:
+            stream = self._open_stream("RESULT", live=True)
+            batch: list[str] = []
+            last_flush = time.monotonic()
+            for out in stream:
+                if self._cancel.is_set():
+                    return
+                if self._stream_started is None:
+                    self._stream_started = time.monotonic()
+                batch.append(out.json_str)
+                now = time.monotonic()
+                if len(batch) >= APPEND_BATCH or now - last_flush > 0.05:
+                    self.rows.append(batch)
+                    batch = []
+                    last_flush = now
+            if batch and not self._cancel.is_set():
+                self.rows.append(batch)
+        except ValueError as exc:
+            # A live stream of an export with no rows ends with "offset is out of range".
+            if self.rows.count or "out of range" not in str(exc):
+                self._reader_error = exc
+        except BaseException as exc:
+            self._reader_error = exc
+        finally:
+            self._reader_done.set()
+
+    def _read_errors(self) -> None:
+        try:
+            has_errors = bool(self.task.has_errors())
+        except Exception:
+            has_errors = False
+        if not has_errors:
+            return
+        batch: list[str] = []
+        for out in self._open_stream("ERRORS", live=False):
+            batch.append(out.json_str)
+            if len(batch) >= APPEND_BATCH:
+                self.errors.append(batch)
+                batch = []
+        self.errors.append(batch)
+
+    def _open_stream(self, kind: str, live: bool) -> Iterator[Any]:
+        from .client.stream import JsonConverter, StreamType
+
+        stream_type = StreamType.RESULT if kind == "RESULT" else StreamType.ERRORS
+        return iter(self.task.get_stream(JsonConverter(), stream_type, live=live))
+
+    def _poll_task(self) -> None:
+        try:
+            probe = self._probe()
+            probe.refresh()
+            self._server_state = str(probe.status)
+            pct = getattr(probe, "completion_percentage", None)
+            self._server_pct = float(pct) if pct is not None else None
+        except Exception as exc:  # a missed poll only delays the numbers
+            log.debug("task poll failed: %s", exc)
+
+    _probe_task: Any = None
+
+    def _probe(self) -> Any:
+        # A second task object, so the worker never refreshes the one the reader iterates.
+        if self._probe_task is None:
+            from .client.task import ExportTask
+
+            self._probe_task = ExportTask.get_task(self.client, self.task.uid)
+        return self._probe_task
+
+    def _cancel_task(self) -> None:
+        cancel = getattr(self.task, "cancel", None)
+        if callable(cancel):
+            try:
+                cancel()
+            except Exception as exc:
+                log.debug("server-side cancel failed: %s", exc)
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def _live_state(self) -> State:
+        return "streaming" if self.rows.count > 0 else "running"
+
+    def _live_message(self) -> str:
+        if self._server_state == "IN_PROGRESS":
+            return "The server is exporting; rows appear as they are written."
+        return "The server has finished; reading the rest of the rows."
+
+    def _snapshot(self, state: State, message: str) -> Status:
+        self._seq += 1
+        now = time.monotonic()
+        elapsed = now - self._started if self._started else 0.0
+        rows = self.rows.count
+        since = self._stream_started or self._started or now
+        rate = rows / (now - since) if rows and now > since else 0.0
+        percent = self._server_pct
+        eta: float | None = None
+        if state == "done":
+            percent = 100.0
+            eta = 0.0
+        elif percent is not None and 0 < percent < 100:
+            eta = elapsed * (100 - percent) / percent
+        return Status(state=state, task_id=getattr(self.task, "uid", None), percent=percent,
+                      rows=rows, bytes=self.rows.size, total_rows=self._total_rows,
+                      rows_per_s=round(rate, 1), elapsed_s=round(elapsed, 2),
+                      eta_s=None if eta is None else round(eta, 1),
+                      errors=self.errors.count, message=message, seq=self._seq)
+
+    def _publish(self, state: State, message: str) -> None:
+        self.status = self._snapshot(state, message)
+        if self._on_status is not None:
+            try:
+                self._on_status(self.status)
+            except Exception:
+                log.exception("status callback failed")
+
+    def _finish(self, state: State, message: str) -> None:
+        assert state in FINAL_STATES
+        self._publish(state, message)
+        self._finished.set()

@@ -1,0 +1,193 @@
+"""ExportWidget: configure an export, watch it run, page through its rows, in a notebook.
+
+State of record, one writer each:
+- `config`      written by the browser (the form); read here.
+- `status`      written only by the export worker, one whole dict per update.
+- `catalog`     written here at construction: what can be exported, with names.
+- `validation`  written here on each config change: field -> message.
+Start, cancel and page requests come as custom messages with a `type` and an `id`; every
+reply echoes the id. Rows never sit in a trait: pages are read from the session's spool.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import pathlib
+import tempfile
+import threading
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .catalog import empty_catalog, load_catalog
+from .messages import MAX_PAGE, Status, idle_status
+from .session import ExportRequest, ExportSession
+
+log = logging.getLogger(__name__)
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+_demo_lock = threading.Lock()
+_demo_server: Any = None
+
+
+def demo_client() -> Any:
+    """A Client for the embedded demo server, started once per kernel process."""
+    global _demo_server
+    from .client import Client
+    from .server.runner import start_local_server
+
+    with _demo_lock:
+        if _demo_server is None:
+            data_dir = pathlib.Path(tempfile.mkdtemp(prefix="export-widget-demo-"))
+            _demo_server = start_local_server(
+                db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True, data_dir=data_dir
+            )
+            atexit.register(_demo_server.stop)
+        return Client(api_key=_demo_server.api_key, endpoint=_demo_server.endpoint)
+
+
+class ExportWidget(anywidget.AnyWidget):
+    """The export widget. `ExportWidget()` uses the embedded demo workspace;
+    `ExportWidget(client)` uses any `export_widget.client.Client`."""
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    config = traitlets.Dict().tag(sync=True)
+    status = traitlets.Dict().tag(sync=True)
+    catalog = traitlets.Dict().tag(sync=True)
+    validation = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, client: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._client = client if client is not None else demo_client()
+        self._session: ExportSession | None = None
+        self._lock = threading.Lock()
+        self.status = dict(idle_status())
+        self.catalog = dict(load_catalog(self._client) if self._client else empty_catalog())
+        self.observe(self._on_config, names=["config"])
+        self.on_msg(self._on_custom)
+        self.validation = ExportRequest.from_config(self.config).field_errors()
+
+    def __repr__(self) -> str:
+        return f"ExportWidget(state={self.status.get('state')!r}, rows={self.status.get('rows')})"
+
+    # -- Python API -----------------------------------------------------------------------
+
+    @property
+    def task(self) -> Any:
+        """The ExportTask of the current export (None before the first start)."""
+        return self._session.task if self._session else None
+
+    @property
+    def session(self) -> ExportSession | None:
+        return self._session
+
+    def export_request(self) -> ExportRequest:
+        return ExportRequest.from_config(self.config)
+
+    def export_kwargs(self) -> dict[str, Any]:
+        """The form as keyword arguments of `export()` (or of `DataRow.export` for data rows)."""
+        return self.export_request().kwargs()
+
+    def export_call(self) -> str:
+        """The form as one line of Python calling the export API."""
+        return self.export_request().call_text()
+
+    def start(self, config: dict[str, Any] | None = None) -> ExportSession:
+        """Start an export of `config` (default: the form's). ValueError names bad fields.
+
+        The browser sends its form with the start message (a trait sync may still be held
+        back by ipywidgets), so `config` wins; the `config` trait stays the browser's.
+        """
+        request = ExportRequest.from_config(self.config if config is None else config)
+        errors = request.field_errors()
+        if errors:
+            raise ValueError("; ".join(errors.values()))
+        with self._lock:
+            if self._session is not None and not self._session.finished:
+                raise RuntimeError("an export is running; cancel it first")
+            self._session = ExportSession(self._client, request, on_status=self._set_status)
+            self._session.start()
+            return self._session
+
+    def cancel(self) -> bool:
+        return self._session.cancel() if self._session else False
+
+    def wait(self, timeout: float | None = None) -> Status:
+        """Block until the export ends; returns the final status."""
+        if self._session is None:
+            raise RuntimeError("no export started")
+        return self._session.wait(timeout)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[Any]:
+        """Exported rows [start, stop) as parsed JSON, read from the spool."""
+        import orjson
+
+        if self._session is None:
+            return []
+        spool = self._session.rows
+        end = spool.count if stop is None else min(stop, spool.count)
+        return [orjson.loads(raw) for raw in spool.iter_bytes(start, end)]
+
+    def errors(self) -> list[Any]:
+        import orjson
+
+        if self._session is None:
+            return []
+        return [orjson.loads(raw) for raw in self._session.errors.iter_bytes()]
+
+    def to_pandas(self) -> Any:
+        """All exported rows as a DataFrame, nested fields flattened with dots."""
+        import pandas as pd
+
+        return pd.json_normalize(self.rows())
+
+    # -- kernel side of the protocol ------------------------------------------------------
+
+    def _set_status(self, status: Status) -> None:
+        # Called only from the session's worker thread: one whole dict per update.
+        self.status = dict(status)
+
+    def _on_config(self, change: dict[str, Any]) -> None:
+        self.validation = ExportRequest.from_config(change["new"] or {}).field_errors()
+
+    def _on_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        rid = str(content.get("id", ""))
+        try:
+            if kind == "page":
+                self._reply_page(rid, content)
+            elif kind == "start":
+                self._reply_start(rid, content)
+            elif kind == "cancel":
+                ok = self.cancel()
+                self.send({"type": "ack", "id": rid, "action": "cancel", "ok": ok,
+                           "message": "" if ok else "No export is running."})
+            else:
+                self.send({"type": "error", "id": rid, "message": f"type: unknown {kind!r}"})
+        except Exception as exc:
+            log.exception("handling %r failed", kind)
+            self.send({"type": "error", "id": rid, "message": f"{type(exc).__name__}: {exc}"})
+
+    def _reply_page(self, rid: str, content: dict[str, Any]) -> None:
+        stream = "errors" if content.get("stream") == "errors" else "result"
+        line = max(0, int(content.get("line", 0)))
+        n = max(0, min(int(content.get("n", 50)), MAX_PAGE))
+        total, lines = self._session.page(stream, line, n) if self._session else (0, [])
+        self.send({"type": "page", "id": rid, "stream": stream, "line": line, "total": total,
+                   "lines": lines})
+
+    def _reply_start(self, rid: str, content: dict[str, Any]) -> None:
+        config = content.get("config")
+        try:
+            self.start(config if isinstance(config, dict) else None)
+        except (ValueError, RuntimeError) as exc:
+            self.send({"type": "ack", "id": rid, "action": "start", "ok": False,
+                       "message": str(exc)})
+            return
+        self.send({"type": "ack", "id": rid, "action": "start", "ok": True, "message": ""})
