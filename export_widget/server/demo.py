@@ -1,0 +1,439 @@
+"""A deterministic demo workspace: every media type, valid annotations, workflow states.
+
+`seed_demo(engine)` fills an empty store; a second call is a no-op. `rows=N` makes sure the
+"Large Image Project" holds N extra image rows (bulk inserts in big transactions).
+
+Known date range (tests rely on it): labels are created between 2024-01-01 and 2024-06-30 UTC,
+data rows were created in December 2023, and `last_activity_at` is the latest of a row's
+label/review/workflow events (or the day its batch was created, for rows still to label).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Table, func, insert, select
+
+from export_widget.server import media, store
+from export_widget.server.rows.ids import cuid
+from export_widget.server.rows.samples import (
+    LABEL_KIND,
+    annotations_for,
+    geo_center,
+    schema_rows,
+)
+
+Json = dict[str, Any]
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+ROWS_CREATED_MS = 1_701_388_800_000  # 2023-12-01T00:00:00Z
+LABELS_START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+LABELS_DAYS = 181  # through 2024-06-30
+
+OWNER_EMAIL = "owner@example.com"
+OWNER_TIMEZONE = "America/New_York"
+
+CLIP_EMBEDDING_ID = "c200000000000000000000000"
+CLIP_EMBEDDING_NAME = "Image Embedding V2 (CLIP ViT-B/32)"
+CUSTOM_EMBEDDING_NAME = "Street Features (custom)"
+CUSTOM_EMBEDDING_DIMS = 16
+
+LARGE_DATASET = "Large Image Dataset"
+LARGE_PROJECT = "Large Image Project"
+LARGE_BATCH_SIZE = 10_000
+
+STATES = ("TO_LABEL", "IN_REVIEW", "IN_REWORK", "DONE")
+QUEUES = (  # (status, queue name)
+    ("TO_LABEL", "Initial labeling task"),
+    ("IN_REVIEW", "Initial review task"),
+    ("IN_REWORK", "Rework"),
+    ("DONE", "Done"),
+)
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    media_type: str
+    dataset: str
+    project: str
+    prefix: str
+    folder: str
+    ext: str
+    count: int
+
+
+MEDIA = (
+    MediaSpec("IMAGE", "Street Scenes", "Street Scenes Annotation", "street", "images", "png", 24),
+    MediaSpec("VIDEO", "Traffic Clips", "Traffic Video Tracking", "clip", "videos", "svg", 8),
+    MediaSpec("TEXT", "News Articles", "News NER", "article", "text", "txt", 16),
+    MediaSpec("TMS_GEO", "Satellite Tiles", "Land Use Mapping", "tile", "tiles", "png", 8),
+    MediaSpec("PDF", "Invoices", "Invoice Extraction", "invoice", "documents", "pdf", 8),
+    MediaSpec("AUDIO", "Call Recordings", "Call Audio Review", "call", "audio", "wav", 8),
+    MediaSpec("CONVERSATIONAL", "Support Chats", "Support Chat Intents", "chat",
+              "conversations", "json", 12),
+    MediaSpec("HTML", "Product Pages", "Product Page Review", "page", "html", "html", 8),
+)
+
+USERS = (  # (key, email, name, timezone)
+    ("owner", OWNER_EMAIL, "Olivia Owner", OWNER_TIMEZONE),
+    ("labeler", "labeler@example.com", "Léa Labeler", "Europe/Paris"),
+    ("reviewer", "reviewer@example.com", "Kenji Reviewer", "Asia/Tokyo"),
+    ("rework", "ravi@example.com", "Ravi Rework", "Asia/Kolkata"),
+)
+
+
+def media_attributes(spec: MediaSpec, name: str) -> Json:
+    """The media_attributes of a demo file (honest about what /media serves)."""
+    mt = spec.media_type
+    if mt == "IMAGE":
+        return {"height": 480, "width": 640, "mime_type": "image/png", "asset_type": "image"}
+    if mt == "VIDEO":
+        return {"mime_type": "image/svg+xml", "frame_rate": media.VIDEO_FRAME_RATE,
+                "frame_count": media.VIDEO_FRAME_COUNT, "height": 180, "width": 320,
+                "asset_type": "video"}
+    if mt == "TEXT":
+        return {"mime_type": "text/plain", "asset_type": "text",
+                "content_length": len(media.text_document(name).encode())}
+    if mt == "TMS_GEO":
+        lng, lat = geo_center(name)
+        return {"mime_type": "image/png", "asset_type": "tms_geo", "epsg": "EPSG4326",
+                "min_zoom": 12, "max_zoom": 20,
+                "bounds": [[round(lng - 0.01, 6), round(lat - 0.01, 6)],
+                           [round(lng + 0.01, 6), round(lat + 0.01, 6)]]}
+    if mt == "PDF":
+        return {"mime_type": "application/pdf", "asset_type": "pdf",
+                "page_count": len(media.document_pages(name))}
+    if mt == "AUDIO":
+        return {"mime_type": "audio/wav", "asset_type": "audio", "duration_ms": 1000,
+                "sample_rate": 8000}
+    if mt == "CONVERSATIONAL":
+        conv = media.conversation(name)
+        ids = [m["messageId"] for m in conv["messages"]]
+        return {"asset_type": "conversational",
+                "mime_type": "application/vnd.labelbox.conversational",
+                "labelable_ids": ids, "message_count": len(ids)}
+    return {"mime_type": "text/html", "asset_type": "html"}
+
+
+@dataclass
+class _Tables:
+    """Rows collected per table, inserted in one transaction."""
+
+    rows: dict[str, list[Json]] = field(default_factory=dict)
+
+    def add(self, table: Table, **values: Any) -> None:
+        self.rows.setdefault(table.name, []).append(values)
+
+    def flush(self, conn: Connection) -> None:
+        for name, rows in self.rows.items():
+            if rows:
+                conn.execute(insert(store.metadata.tables[name]), rows)
+        self.rows.clear()
+
+
+class _Demo:
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.t = _Tables()
+        self.users = {key: cuid(seed, "user", key) for key, *_ in USERS}
+        self.emails = {key: email for key, email, *_ in USERS}
+        self.owner = self.users["owner"]
+        self.org = cuid(seed, "organization", 0)
+        self.rng = random.Random(seed)
+
+    def id(self, kind: str, n: int | str) -> str:
+        return cuid(self.seed, kind, n)
+
+    # --- workspace basics -----------------------------------------------------------
+
+    def basics(self) -> None:
+        t0 = ROWS_CREATED_MS - 30 * DAY_MS
+        self.t.add(store.organization, id=self.org, name="Demo Organization",
+                   created_at=t0, updated_at=t0)
+        for key, email, name, tz in USERS:
+            self.t.add(store.users, id=self.users[key], email=email, name=name,
+                       nickname=name.split()[0].lower(), timezone=tz, is_owner=key == "owner",
+                       created_at=t0, updated_at=t0)
+        self.t.add(store.embeddings, id=CLIP_EMBEDDING_ID, name=CLIP_EMBEDDING_NAME,
+                   dimensions=512, is_custom=False)
+        self.custom_embedding = self.id("embedding", "custom")
+        self.t.add(store.embeddings, id=self.custom_embedding, name=CUSTOM_EMBEDDING_NAME,
+                   dimensions=CUSTOM_EMBEDDING_DIMS, is_custom=True)
+        self.meta = {n: self.id("metadata", n) for n in ("tag", "captureDateTime",
+                                                          "confidence", "weather")}
+        self.t.add(store.metadata_schemas, id=self.meta["tag"], name="tag", kind="string",
+                   parent_id=None, reserved=True)
+        self.t.add(store.metadata_schemas, id=self.meta["captureDateTime"],
+                   name="captureDateTime", kind="datetime", parent_id=None, reserved=True)
+        self.t.add(store.metadata_schemas, id=self.meta["confidence"], name="confidence",
+                   kind="number", parent_id=None, reserved=False)
+        self.t.add(store.metadata_schemas, id=self.meta["weather"], name="weather",
+                   kind="enum", parent_id=None, reserved=False)
+        self.weather_options = {}
+        for opt in ("sunny", "cloudy", "rainy"):
+            oid = self.id("metadata", f"weather/{opt}")
+            self.weather_options[opt] = oid
+            self.t.add(store.metadata_schemas, id=oid, name=opt, kind="option",
+                       parent_id=self.meta["weather"], reserved=False)
+        self.ontologies = {}
+        for spec in MEDIA:
+            oid = self.id("ontology", spec.media_type)
+            self.ontologies[spec.media_type] = oid
+            self.t.add(store.ontologies, id=oid, name=f"{spec.project} Ontology",
+                       media_type=spec.media_type, created_at=t0, updated_at=t0)
+            for row in schema_rows(self.seed, spec.media_type, oid):
+                self.t.add(store.feature_schemas, **row)
+
+    # --- datasets and rows --------------------------------------------------------------
+
+    def dataset(self, spec: MediaSpec, start_pk: int) -> list[tuple[int, str, str]]:
+        """Insert a dataset's rows; returns (pk, id, file name) per row."""
+        ds = self.id("dataset", spec.media_type)
+        created = ROWS_CREATED_MS - DAY_MS
+        self.t.add(store.datasets, id=ds, name=spec.dataset,
+                   description=f"Demo {spec.media_type.lower()} data", created_by=self.owner,
+                   created_at=created, updated_at=created)
+        out = []
+        for i in range(1, spec.count + 1):
+            pk = start_pk + i - 1
+            name = f"{spec.prefix}-{i:04d}.{spec.ext}"
+            rid = self.id("data_row", f"{spec.media_type}|{i}")
+            at = ROWS_CREATED_MS + (pk * 7) * HOUR_MS // 10
+            self.t.add(store.data_rows, pk=pk, id=rid, dataset_id=ds, global_key=name,
+                       external_id=name if i % 5 else None,
+                       row_data=f"/media/{spec.folder}/{name}", media_type=spec.media_type,
+                       media_attributes=orjson.dumps(media_attributes(spec, name)).decode(),
+                       created_by=self.owner, created_at=at, updated_at=at,
+                       last_activity_at=at)
+            self.row_details(spec, pk, i, name)
+            out.append((pk, rid, name))
+        return out
+
+    def row_details(self, spec: MediaSpec, pk: int, i: int, name: str) -> None:
+        stem = name.rsplit(".", 1)[0]
+        mt = spec.media_type
+        att = lambda kind, value, label=None: self.t.add(  # noqa: E731
+            store.attachments, id=self.id("attachment", f"{pk}|{kind}"), data_row_pk=pk,
+            type=kind, value=value, name=label)
+        if mt == "IMAGE":
+            att("IMAGE_OVERLAY", f"/media/overlays/{stem}.svg", "detections")
+            att("TEXT", f"Camera {i % 6 + 1}, northbound — caméra", "camera")
+            self.meta_field(pk, "tag", "busy" if i % 3 == 0 else "quiet")
+            self.meta_field(pk, "captureDateTime",
+                            f"2023-11-{i % 28 + 1:02d}T{i % 24:02d}:15:00.000Z")
+            self.meta_field(pk, "weather", self.weather_options[("sunny", "cloudy",
+                                                                 "rainy")[i % 3]])
+            self.t.add(store.data_row_embeddings, data_row_pk=pk,
+                       embedding_id=self.custom_embedding)
+        elif mt == "TEXT":
+            att("RAW_TEXT", f"Source: wire service, item {i} — 通信社", "source")
+            self.meta_field(pk, "tag", "news")
+            self.meta_field(pk, "confidence", round(0.5 + (i % 10) / 20, 2))
+        elif mt == "HTML":
+            att("HTML", f"<p>Reviewer note for <b>{stem}</b></p>", "note")
+        elif mt == "PDF":
+            att("TEXT_URL", f"/media/text/{stem}.txt", "ocr")
+        elif mt == "VIDEO":
+            att("IMAGE", f"/media/images/{stem}-thumb.png", "thumbnail")
+        elif mt == "CONVERSATIONAL":
+            self.meta_field(pk, "tag", "support")
+
+    def meta_field(self, pk: int, name: str, value: Any) -> None:
+        self.t.add(store.metadata_fields, data_row_pk=pk, schema_id=self.meta[name],
+                   value=orjson.dumps(value).decode())
+
+    # --- projects ---------------------------------------------------------------------------
+
+    def project(self, spec: MediaSpec, rows: list[tuple[int, str, str]], name: str,
+                key: str) -> tuple[str, dict[int, str]]:
+        """A project over `rows` with two batches and every workflow state.
+
+        Returns the project id and the first label id per labeled row pk.
+        """
+        pid = self.id("project", key)
+        created = LABELS_START_MS - 10 * DAY_MS
+        self.t.add(store.projects, id=pid, name=name,
+                   description=f"Demo {spec.media_type.lower()} project",
+                   media_type=spec.media_type, ontology_id=self.ontologies[spec.media_type],
+                   created_by=self.owner, created_at=created, updated_at=created)
+        queues = {}
+        for status, qname in QUEUES:
+            qid = self.id("task_queue", f"{key}|{status}")
+            queues[status] = (qid, qname)
+            self.t.add(store.task_queues, id=qid, project_id=pid, name=qname, status=status)
+        half = (len(rows) + 1) // 2
+        batches = []
+        for b in range(2):
+            bid = self.id("batch", f"{key}|{b}")
+            bat = LABELS_START_MS + (b * 20 - 5) * DAY_MS
+            size = half if b == 0 else len(rows) - half
+            self.t.add(store.batches, id=bid, project_id=pid, name=f"{key}-batch-{b + 1}",
+                       size=size, created_by=self.owner, created_at=bat, updated_at=bat)
+            batches.append((bid, bat))
+        rng = random.Random(f"{self.seed}|{key}")
+        first_labels: dict[int, str] = {}
+        for k, (pk, _rid, fname) in enumerate(rows):
+            bid, bat = batches[0 if k < half else 1]
+            status = STATES[k % 4]
+            consensus = 2 if status == "DONE" and k % 8 == 7 else 1
+            labels = []
+            last = bat
+            if status != "TO_LABEL":
+                for c in range(consensus):
+                    lid = self.id("label", f"{key}|{pk}|{c}")
+                    created = LABELS_START_MS + rng.randrange(LABELS_DAYS * DAY_MS)
+                    updated = created + rng.randrange(1, 4 * HOUR_MS)
+                    ann = annotations_for(self.seed, spec.media_type, lid, fname, rng)
+                    labeler = "labeler" if c == 0 else "rework"
+                    self.t.add(store.labels, id=lid, project_id=pid, data_row_pk=pk,
+                               label_kind=LABEL_KIND.get(spec.media_type, "Default"),
+                               annotations=orjson.dumps(ann).decode(),
+                               created_by=self.users[labeler], created_at=created,
+                               updated_at=updated,
+                               seconds_to_create=rng.randint(10, 400),
+                               seconds_to_review=0 if status == "IN_REVIEW" else
+                               rng.randint(5, 120),
+                               seconds_to_rework=rng.randint(5, 200) if status == "IN_REWORK"
+                               else 0,
+                               skipped=False)
+                    labels.append((lid, created, updated))
+                    last = max(last, updated)
+                first_labels[pk] = labels[0][0]
+            last = self.history(pid, key, pk, status, queues, labels, rng, last)
+            qid, qname = queues[status]
+            self.t.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
+                       workflow_status=status, task_id=qid, task_name=qname,
+                       priority=1 + k % 5, consensus_expected_label_count=consensus,
+                       selected_label_id=labels[0][0] if labels else None,
+                       created_at=bat, updated_at=last)
+            self.activity[pk] = max(self.activity.get(pk, 0), last)
+        return pid, first_labels
+
+    def history(self, pid: str, key: str, pk: int, status: str,
+                queues: dict[str, tuple[str, str]], labels: list[tuple[str, int, int]],
+                rng: random.Random, last: int) -> int:
+        if not labels:
+            return last
+        lid, _created, updated = labels[0]
+        steps = [("Submit", "labeler", "TO_LABEL", "IN_REVIEW", updated)]
+        if status in ("IN_REWORK", "DONE"):
+            action = "Reject" if status == "IN_REWORK" else "Approve"
+            at = updated + rng.randrange(HOUR_MS, 3 * DAY_MS)
+            steps.append((action, "reviewer", "IN_REVIEW", status, at))
+            self.t.add(store.reviews, id=self.id("review", f"{key}|{pk}"), label_id=lid,
+                       action=action, created_by=self.users["reviewer"], created_at=at)
+        for seq, (action, who, prev, nxt, at) in enumerate(steps):
+            self.t.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
+                       action=action, created_by=self.users[who], created_at=at,
+                       previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
+                       next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
+            last = max(last, at)
+        return last
+
+    # --- models and slices ----------------------------------------------------------------
+
+    def model(self, key: str, name: str, media_type: str, runs: list[str],
+              rows: list[tuple[int, str, str]], labels: dict[int, str]) -> None:
+        mid = self.id("model", key)
+        at = LABELS_START_MS + 100 * DAY_MS
+        self.t.add(store.models, id=mid, name=name, ontology_id=self.ontologies[media_type],
+                   created_by=self.owner, created_at=at, updated_at=at)
+        rng = random.Random(f"{self.seed}|model|{key}")
+        for r, run_name in enumerate(runs):
+            rid = self.id("model_run", f"{key}|{r}")
+            rat = at + (r + 1) * 7 * DAY_MS
+            meta = {"epochs": 10 * (r + 1), "learning_rate": 0.001 / (r + 1),
+                    "framework": "pytorch"}
+            self.t.add(store.model_runs, id=rid, model_id=mid, name=run_name,
+                       training_metadata=orjson.dumps(meta).decode(), created_by=self.owner,
+                       created_at=rat, updated_at=rat)
+            for k, (pk, _drid, fname) in enumerate(rows):
+                split = ("Training", "Training", "Training", "Validation", "Test")[k % 5]
+                self.t.add(store.model_run_rows, model_run_id=rid, data_row_pk=pk,
+                           run_data_row_id=self.id("run_data_row", f"{rid}|{pk}"), split=split)
+                if pk in labels:
+                    self.t.add(store.model_run_labels, model_run_id=rid, label_id=labels[pk],
+                               data_row_pk=pk)
+                pred = self.id("prediction", f"{rid}|{pk}")
+                ann = annotations_for(self.seed, media_type, pred, fname, rng)
+                self.t.add(store.predictions, id=pred, model_run_id=rid, data_row_pk=pk,
+                           label_kind=LABEL_KIND.get(media_type, "Default"),
+                           annotations=orjson.dumps(ann).decode(), created_at=rat)
+
+    def slices(self, datasets: dict[str, str]) -> None:
+        at = LABELS_START_MS + 150 * DAY_MS
+        defs = [
+            ("busy-streets", "Busy streets", "Street scenes tagged busy",
+             [{"type": "dataset", "operator": "is", "ids": [datasets["IMAGE"]]},
+              {"type": "metadata", "operator": "is", "schemaId": self.meta["tag"],
+               "value": "busy"}]),
+            ("recent-articles", "Recent articles", "News touched since April 2024",
+             [{"type": "media_type", "operator": "is", "values": ["TEXT"]},
+              {"type": "data_row_last_activity_at",
+               "value": {"operator": "GREATER_THAN_OR_EQUAL", "timezone": "UTC",
+                         "value": "2024-04-01"}}]),
+            ("all-chats", "All support chats", "Every conversational row",
+             [{"type": "media_type", "operator": "is", "values": ["CONVERSATIONAL"]}]),
+        ]
+        for key, name, desc, flt in defs:
+            self.t.add(store.slices, id=self.id("slice", key), name=name, description=desc,
+                       filter=orjson.dumps(flt).decode(), created_by=self.owner,
+                       created_at=at, updated_at=at)
+
+    # --- whole workspace ------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.activity: dict[int, int] = {}
+        self.basics()
+        pk = 1
+        by_type: dict[str, list[tuple[int, str, str]]] = {}
+        first_labels: dict[str, dict[int, str]] = {}
+        for spec in MEDIA:
+            rows = self.dataset(spec, pk)
+            pk += len(rows)
+            by_type[spec.media_type] = rows
+            _pid, first_labels[spec.media_type] = self.project(
+                spec, rows, spec.project, spec.media_type.lower())
+        image = MEDIA[0]
+        self.project(image, by_type["IMAGE"][:12], "Street Scenes QA", "image-qa")
+        self.model("street-detector", "Street Detector", "IMAGE",
+                   ["baseline-v1", "finetune-v2"], by_type["IMAGE"], first_labels["IMAGE"])
+        self.model("entity-tagger", "Entity Tagger", "TEXT", ["ner-v1"], by_type["TEXT"],
+                   first_labels["TEXT"])
+        self.slices({mt: self.id("dataset", mt) for mt in by_type})
+        for row in self.t.rows["data_rows"]:
+            row["last_activity_at"] = max(row["last_activity_at"],
+                                          self.activity.get(row["pk"], 0))
+
+
+def seed_demo(engine: Engine, *, rows: int = 0, seed: int = 7) -> None:
+    """Fill the store with the demo workspace (once) and make sure the large project has
+    `rows` extra image rows. Deterministic in `seed`; calling it again is a no-op."""
+    if rows < 0:
+        raise ValueError(f"rows: must be >= 0, got {rows}")
+    with engine.begin() as conn:
+        seeded = conn.execute(select(func.count()).select_from(store.organization)).scalar()
+        if not seeded:
+            demo = _Demo(seed)
+            demo.build()
+            demo.t.flush(conn)
+    if rows:
+        seed_large(engine, rows=rows, seed=seed)
+
+
+def demo_ids(seed: int = 7) -> Iterator[tuple[str, str]]:
+    """(kind, id) of the demo's top-level objects, for tests and docs."""
+    for spec in MEDIA:
+        yield "dataset", cuid(seed, "dataset", spec.media_type)
+        yield "project", cuid(seed, "project", spec.media_type.lower())
+    yield "project", cuid(seed, "project", "image-qa")
+
+
+def seed_large(engine: Engine, *, rows: int, seed: int = 7) -> None:
+    """Top the Large Image Project up to `rows` rows."""
+    raise NotImplementedError("rows=N scaling is not built yet")

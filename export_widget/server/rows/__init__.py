@@ -1,0 +1,1 @@
+"""Row-JSON builders for exports and the pieces they share (times, ids, sample annotations)."""

@@ -1,0 +1,385 @@
+"""Build export row JSON (spec §4) for a batch of data rows: one query per table per batch.
+
+`Context` caches the small lookup tables (users, projects, batches, queues, schemas, models)
+once per export; `build_rows` then turns a list of data-row pks into row dicts.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from export_widget.server import store
+from export_widget.server.rows.times import ms_to_row_time
+from export_widget.server.rows.video import interpolate_frames
+
+Json = dict[str, Any]
+
+CLIP_ID = "c200000000000000000000000"
+CLIP_MEDIA = ("IMAGE", "TEXT")
+_POOL = 64  # distinct vectors per embedding; a row picks one by a hash of its id
+
+
+@dataclass(frozen=True)
+class Options:
+    """The wire params that shape a row (camelCase on the wire)."""
+
+    attachments: bool = False
+    embeddings: bool = False
+    metadata: bool = False
+    data_row_details: bool = False
+    project_details: bool = False
+    label_details: bool = False
+    performance_details: bool = False
+    interpolated_frames: bool = False
+    predictions: bool = False
+    model_run_details: bool = False
+    project_ids: tuple[str, ...] | None = None  # None: no projects section
+    model_run_ids: tuple[str, ...] | None = None  # None: no experiments section
+    all_projects: bool = False
+    all_model_runs: bool = False
+
+
+@dataclass
+class Context:
+    """Per-export caches of small tables, loaded once."""
+
+    media_base_url: str
+    users: dict[str, str] = field(default_factory=dict)  # id -> email
+    datasets: dict[str, str] = field(default_factory=dict)
+    projects: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, ontology)
+    batches: dict[str, str] = field(default_factory=dict)
+    schemas: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, kind)
+    embeddings: dict[str, tuple[str, int, bool]] = field(default_factory=dict)
+    runs: dict[str, tuple[str, str]] = field(default_factory=dict)  # run id -> (name, model)
+    models: dict[str, str] = field(default_factory=dict)
+    _pools: dict[str, list[list[float]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: Connection, media_base_url: str) -> Context:
+        ctx = cls(media_base_url.rstrip("/"))
+        ctx.users = {r.id: r.email for r in conn.execute(select(store.users.c.id,
+                                                                store.users.c.email))}
+        d, p, b = store.datasets, store.projects, store.batches
+        ctx.datasets = {r.id: r.name for r in conn.execute(select(d.c.id, d.c.name))}
+        ctx.projects = {r.id: (r.name, r.ontology_id)
+                        for r in conn.execute(select(p.c.id, p.c.name, p.c.ontology_id))}
+        ctx.batches = {r.id: r.name for r in conn.execute(select(b.c.id, b.c.name))}
+        ms = store.metadata_schemas
+        ctx.schemas = {r.id: (r.name, r.kind)
+                       for r in conn.execute(select(ms.c.id, ms.c.name, ms.c.kind))}
+        e = store.embeddings
+        ctx.embeddings = {r.id: (r.name, r.dimensions, bool(r.is_custom))
+                          for r in conn.execute(select(e))}
+        m, mr = store.models, store.model_runs
+        ctx.models = {r.id: r.name for r in conn.execute(select(m.c.id, m.c.name))}
+        ctx.runs = {r.id: (r.name, r.model_id)
+                    for r in conn.execute(select(mr.c.id, mr.c.name, mr.c.model_id))}
+        return ctx
+
+    def url(self, value: str) -> str:
+        return self.media_base_url + value if value.startswith("/media/") else value
+
+    def parse_annotations(self, text: str) -> Json:
+        if '"/media/' in text:
+            text = text.replace('"/media/', f'"{self.media_base_url}/media/')
+        result: Json = orjson.loads(text)
+        return result
+
+    def vector(self, embedding_id: str, row_id: str) -> list[float]:
+        """A stable unit-ish vector for (embedding, row): same inputs, same numbers."""
+        pool = self._pools.get(embedding_id)
+        if pool is None:
+            dims = self.embeddings[embedding_id][1]
+            pool = []
+            for k in range(_POOL):
+                rng = random.Random(f"{embedding_id}|{k}")
+                pool.append([round(rng.gauss(0.0, 1.0) / dims**0.5, 6) for _ in range(dims)])
+            self._pools[embedding_id] = pool
+        return pool[zlib.crc32(row_id.encode()) % _POOL]
+
+
+def _in(col: Any, values: list[Any]) -> Any:
+    return col.in_(values)
+
+
+def _group(rows: Any, key: str) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = {}
+    for r in rows:
+        out.setdefault(getattr(r, key), []).append(r)
+    return out
+
+
+class _Batch:
+    """The SQL reads for one batch of data rows."""
+
+    def __init__(self, conn: Connection, ctx: Context, opts: Options, pks: list[int]) -> None:
+        self.conn, self.ctx, self.opts, self.pks = conn, ctx, opts, pks
+
+    def data_rows(self) -> list[Any]:
+        t = store.data_rows
+        rows = self.conn.execute(select(t).where(_in(t.c.pk, self.pks))).all()
+        order = {pk: n for n, pk in enumerate(self.pks)}
+        return sorted(rows, key=lambda r: order[r.pk])
+
+    def attachments(self) -> dict[int, list[Json]]:
+        t = store.attachments
+        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
+                                 .order_by(t.c.data_row_pk, t.c.id))
+        out: dict[int, list[Json]] = {}
+        for r in rows:
+            out.setdefault(r.data_row_pk, []).append(
+                {"id": r.id, "type": r.type, "value": self.ctx.url(r.value), "name": r.name})
+        return out
+
+    def metadata(self) -> dict[int, list[Json]]:
+        t = store.metadata_fields
+        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
+                                 .order_by(t.c.data_row_pk, t.c.schema_id))
+        schemas = self.ctx.schemas
+        out: dict[int, list[Json]] = {}
+        for r in rows:
+            name, kind = schemas[r.schema_id]
+            value = orjson.loads(r.value)
+            if kind == "enum":
+                value = {"schema_id": value, "schema_name": schemas[value][0]}
+            out.setdefault(r.data_row_pk, []).append(
+                {"schema_id": r.schema_id, "schema_name": name, "value": value})
+        return out
+
+    def custom_embeddings(self) -> dict[int, list[str]]:
+        t = store.data_row_embeddings
+        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
+                                 .order_by(t.c.data_row_pk, t.c.embedding_id))
+        out: dict[int, list[str]] = {}
+        for r in rows:
+            out.setdefault(r.data_row_pk, []).append(r.embedding_id)
+        return out
+
+    def project_rows(self) -> list[Any]:
+        t = store.project_rows
+        stmt = select(t).where(_in(t.c.data_row_pk, self.pks))
+        if not self.opts.all_projects:
+            stmt = stmt.where(_in(t.c.project_id, list(self.opts.project_ids or ())))
+        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.project_id)))
+
+    def labels(self, project_ids: list[str]) -> list[Any]:
+        t = store.labels
+        stmt = select(t).where(_in(t.c.data_row_pk, self.pks),
+                               _in(t.c.project_id, project_ids))
+        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.created_at, t.c.id)))
+
+    def reviews(self, label_ids: list[str]) -> dict[str, list[Json]]:
+        t = store.reviews
+        rows = self.conn.execute(select(t).where(_in(t.c.label_id, label_ids))
+                                 .order_by(t.c.created_at, t.c.id))
+        out: dict[str, list[Json]] = {}
+        for r in rows:
+            out.setdefault(r.label_id, []).append(
+                {"id": r.id, "review_action": r.action, "reviewed_at": ms_to_row_time(r.created_at),
+                 "reviewed_by": self.ctx.users.get(r.created_by)})
+        return out
+
+    def history(self) -> dict[tuple[str, int], list[Json]]:
+        t = store.workflow_history
+        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
+                                 .order_by(t.c.project_id, t.c.data_row_pk, t.c.seq))
+        out: dict[tuple[str, int], list[Json]] = {}
+        for r in rows:
+            out.setdefault((r.project_id, r.data_row_pk), []).append({
+                "action": r.action, "created_at": ms_to_row_time(r.created_at),
+                "created_by": self.ctx.users.get(r.created_by),
+                "previous_task_id": r.previous_task_id,
+                "previous_task_name": r.previous_task_name,
+                "next_task_id": r.next_task_id, "next_task_name": r.next_task_name,
+            })
+        return out
+
+    def run_rows(self) -> list[Any]:
+        t = store.model_run_rows
+        stmt = select(t).where(_in(t.c.data_row_pk, self.pks))
+        if not self.opts.all_model_runs:
+            stmt = stmt.where(_in(t.c.model_run_id, list(self.opts.model_run_ids or ())))
+        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.model_run_id)))
+
+    def run_labels(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
+        mrl, lab = store.model_run_labels, store.labels
+        stmt = (select(mrl.c.model_run_id, lab).join(lab, lab.c.id == mrl.c.label_id)
+                .where(_in(mrl.c.data_row_pk, self.pks), _in(mrl.c.model_run_id, run_ids))
+                .order_by(lab.c.created_at, lab.c.id))
+        out: dict[tuple[str, int], list[Any]] = {}
+        for r in self.conn.execute(stmt):
+            out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
+        return out
+
+    def predictions(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
+        t = store.predictions
+        stmt = (select(t).where(_in(t.c.data_row_pk, self.pks), _in(t.c.model_run_id, run_ids))
+                .order_by(t.c.created_at, t.c.id))
+        out: dict[tuple[str, int], list[Any]] = {}
+        for r in self.conn.execute(stmt):
+            out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
+        return out
+
+
+def _label_base(ctx: Context, r: Any, interpolate: bool) -> Json:
+    ann = ctx.parse_annotations(r.annotations)
+    if interpolate and "key_frame_feature_map" in ann:
+        ann["frames"] = interpolate_frames(ann)
+    return {"label_kind": r.label_kind, "version": "1.0.0", "id": r.id, "annotations": ann}
+
+
+def _project_label(ctx: Context, opts: Options, r: Any, reviews: dict[str, list[Json]]) -> Json:
+    out = _label_base(ctx, r, opts.interpolated_frames)
+    if opts.label_details:
+        out["label_details"] = {
+            "created_at": ms_to_row_time(r.created_at),
+            "updated_at": ms_to_row_time(r.updated_at),
+            "created_by": ctx.users.get(r.created_by),
+            "content_last_updated_at": ms_to_row_time(r.updated_at),
+            "reviews": reviews.get(r.id, []),
+        }
+    if opts.performance_details:
+        total = r.seconds_to_create + r.seconds_to_review + r.seconds_to_rework
+        out["performance_details"] = {
+            "seconds_to_create": r.seconds_to_create,
+            "seconds_to_review": r.seconds_to_review,
+            "skipped": bool(r.skipped),
+            "performance_details_v2": {
+                "seconds_to_create": r.seconds_to_create,
+                "seconds_to_review": r.seconds_to_review,
+                "seconds_to_rework": r.seconds_to_rework,
+                "seconds_total": total,
+            },
+        }
+    return out
+
+
+def _project_details(ctx: Context, pr: Any, history: list[Json]) -> Json:
+    return {
+        "ontology_id": ctx.projects[pr.project_id][1],
+        "task_id": pr.task_id,
+        "task_name": pr.task_name,
+        "batch_id": pr.batch_id,
+        "batch_name": ctx.batches.get(pr.batch_id),
+        "workflow_status": pr.workflow_status,
+        "priority": pr.priority,
+        "consensus_expected_label_count": pr.consensus_expected_label_count,
+        "selected_label_id": pr.selected_label_id,
+        "created_at": ms_to_row_time(pr.created_at),
+        "updated_at": ms_to_row_time(pr.updated_at),
+        "workflow_history": history,
+    }
+
+
+def _projects(batch: _Batch) -> dict[int, Json]:
+    ctx, opts = batch.ctx, batch.opts
+    prows = batch.project_rows()
+    if not prows:
+        return {}
+    project_ids = sorted({r.project_id for r in prows})
+    labels = _group(batch.labels(project_ids), "data_row_pk")
+    reviews = batch.reviews([r.id for rs in labels.values() for r in rs]) \
+        if opts.label_details else {}
+    history = batch.history() if opts.project_details else {}
+    out: dict[int, Json] = {}
+    for pr in prows:
+        entry: Json = {
+            "name": ctx.projects[pr.project_id][0],
+            "labels": [_project_label(ctx, opts, lab, reviews)
+                       for lab in labels.get(pr.data_row_pk, ())
+                       if lab.project_id == pr.project_id],
+        }
+        if opts.project_details:
+            entry["project_details"] = _project_details(
+                ctx, pr, history.get((pr.project_id, pr.data_row_pk), []))
+        out.setdefault(pr.data_row_pk, {})[pr.project_id] = entry
+    return out
+
+
+def _experiments(batch: _Batch, with_split: bool) -> dict[int, Json]:
+    ctx, opts = batch.ctx, batch.opts
+    rrows = batch.run_rows()
+    if not rrows:
+        return {}
+    run_ids = sorted({r.model_run_id for r in rrows})
+    gt = batch.run_labels(run_ids)
+    preds = batch.predictions(run_ids) if opts.predictions else {}
+    out: dict[int, Json] = {}
+    for rr in rrows:
+        run_name, model_id = ctx.runs[rr.model_run_id]
+        key = (rr.model_run_id, rr.data_row_pk)
+        run: Json = {
+            "name": run_name,
+            "run_data_row_id": rr.run_data_row_id,
+            "labels": [_label_base(ctx, lab, opts.interpolated_frames) for lab in gt.get(key, ())],
+        }
+        if opts.predictions:
+            run["predictions"] = [_label_base(ctx, p, opts.interpolated_frames)
+                                  for p in preds.get(key, ())]
+        if with_split:
+            run["split"] = rr.split
+        model = out.setdefault(rr.data_row_pk, {}).setdefault(
+            model_id, {"name": ctx.models[model_id], "runs": {}})
+        model["runs"][rr.model_run_id] = run
+    return out
+
+
+def build_rows(conn: Connection, ctx: Context, opts: Options, pks: list[int], *,
+               with_projects: bool, with_experiments: bool, with_split: bool) -> list[Json]:
+    """Row JSON for `pks`, in that order."""
+    if not pks:
+        return []
+    batch = _Batch(conn, ctx, opts, pks)
+    rows = batch.data_rows()
+    attachments = batch.attachments() if opts.attachments else {}
+    metadata = batch.metadata() if opts.metadata else {}
+    custom = batch.custom_embeddings() if opts.embeddings else {}
+    projects = _projects(batch) if with_projects else {}
+    experiments = _experiments(batch, with_split) if with_experiments else {}
+    users, datasets = ctx.users, ctx.datasets
+    out: list[Json] = []
+    for r in rows:
+        data_row: Json = {"id": r.id}
+        if r.global_key is not None:
+            data_row["global_key"] = r.global_key
+        if r.external_id is not None:
+            data_row["external_id"] = r.external_id
+        data_row["row_data"] = ctx.url(r.row_data)
+        if opts.data_row_details:
+            data_row["details"] = {
+                "dataset_id": r.dataset_id,
+                "dataset_name": datasets.get(r.dataset_id),
+                "created_at": ms_to_row_time(r.created_at),
+                "updated_at": ms_to_row_time(r.updated_at),
+                "last_activity_at": ms_to_row_time(r.last_activity_at),
+                "created_by": users.get(r.created_by),
+            }
+        row: Json = {"data_row": data_row, "media_attributes": orjson.loads(r.media_attributes)}
+        if opts.attachments:
+            row["attachments"] = attachments.get(r.pk, [])
+        if opts.metadata:
+            row["metadata_fields"] = metadata.get(r.pk, [])
+        if opts.embeddings:
+            row["embeddings"] = _embeddings(ctx, r, custom.get(r.pk, []))
+        if with_projects:
+            row["projects"] = projects.get(r.pk, {})
+        if with_experiments:
+            row["experiments"] = experiments.get(r.pk, {})
+        out.append(row)
+    return out
+
+
+def _embeddings(ctx: Context, r: Any, custom: list[str]) -> list[Json]:
+    ids = ([CLIP_ID] if r.media_type in CLIP_MEDIA and CLIP_ID in ctx.embeddings else []) + custom
+    out = []
+    for eid in ids:
+        name, dims, is_custom = ctx.embeddings[eid]
+        out.append({"id": eid, "name": name, "dimensions": dims, "is_custom": is_custom,
+                    "values": [{"value": ctx.vector(eid, r.id)}]})
+    return out

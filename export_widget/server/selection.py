@@ -1,0 +1,277 @@
+"""Which data rows an export selects: its scope (project, catalog, slice, model run) and the
+wire `searchQuery.query` filter items (spec §3.2), ANDed.
+
+Ids named in a filter that match nothing in the scope are reported as error items rather than
+dropped silently. Unknown filter items raise ValueError naming the item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, and_, exists, select, true
+
+from export_widget.server import store
+from export_widget.server.rows.times import datetime_to_ms
+
+Json = dict[str, Any]
+
+dr = store.data_rows
+pr = store.project_rows
+
+STATUS_BY_WIRE = {"InReview": "IN_REVIEW", "InRework": "IN_REWORK", "Done": "DONE"}
+KINDS = ("project", "catalog", "slice", "model_run")
+_NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+def _zone(name: str | None, where: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{where}: unknown timezone {name!r}") from exc
+
+
+def parse_time(value: Any, tz_name: str | None, where: str) -> int:
+    """A filter date to epoch ms. "YYYY-MM-DD" is midnight and "YYYY-MM-DD hh:mm:ss" a wall
+    time, both in `tz_name`; ISO 8601 with an offset (`+0530`, `+05:30`, `Z`) is read by its
+    own offset."""
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a date string, got {value!r}")
+    for fmt in _NAIVE_FORMATS:
+        try:
+            naive = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return datetime_to_ms(naive.replace(tzinfo=_zone(tz_name, where)))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValueError(
+            f'{where}: Incorrect format for: {value}. Format must be "YYYY-MM-DD" or '
+            '"YYYY-MM-DD hh:mm:ss" or ISO 8061 format "YYYY-MM-DDThh:mm:ss±hhmm"'
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_zone(tz_name, where))
+    return datetime_to_ms(parsed)
+
+
+def time_range(item: Json, default_tz: str | None, where: str) -> tuple[int | None, int | None]:
+    """(min_ms, max_ms), inclusive, from a wire date item's `value`."""
+    spec = item.get("value")
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}.value: expected an object with operator and value")
+    tz = spec.get("timezone") or default_tz
+    op = spec.get("operator")
+    raw = spec.get("value")
+    if op == "BETWEEN":
+        if not isinstance(raw, dict) or "min" not in raw or "max" not in raw:
+            raise ValueError(f"{where}.value.value: BETWEEN needs {{min, max}}")
+        return parse_time(raw["min"], tz, where), parse_time(raw["max"], tz, where)
+    if op == "GREATER_THAN_OR_EQUAL":
+        return parse_time(raw, tz, where), None
+    if op == "LESS_THAN_OR_EQUAL":
+        return None, parse_time(raw, tz, where)
+    raise ValueError(
+        f"{where}.value.operator: expected BETWEEN, GREATER_THAN_OR_EQUAL or "
+        f"LESS_THAN_OR_EQUAL, got {op!r}"
+    )
+
+
+def _between(col: Any, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+    parts = []
+    if lo is not None:
+        parts.append(col >= lo)
+    if hi is not None:
+        parts.append(col <= hi)
+    return and_(true(), *parts)
+
+
+def _ids(item: Json, where: str) -> list[str]:
+    ids = item.get("ids")
+    if item.get("operator", "is") != "is":
+        raise ValueError(f"{where}.operator: only 'is' is supported, got {item.get('operator')!r}")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ValueError(f"{where}.ids: expected a non-empty list of strings")
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class Selection:
+    """The data rows of an export, as SQL pieces over `data_rows`, plus error items."""
+
+    kind: str
+    target_id: str
+    conditions: list[ColumnElement[bool]] = field(default_factory=list)
+    errors: list[Json] = field(default_factory=list)
+    project_ids: list[str] = field(default_factory=list)  # project scope: [target]
+
+    def where(self) -> ColumnElement[bool]:
+        return and_(true(), *self.conditions)
+
+
+class _Builder:
+    def __init__(self, conn: Connection, kind: str, target_id: str, tz: str | None) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+        self.conn = conn
+        self.tz = tz
+        self.sel = Selection(kind, target_id)
+        self.scope: list[ColumnElement[bool]] = []  # conditions defining the id-check scope
+        self.scope_name = ""
+
+    # --- scopes ------------------------------------------------------------------------
+
+    def project_scope(self) -> None:
+        pid = self.sel.target_id
+        if self.conn.execute(select(store.projects.c.id)
+                             .where(store.projects.c.id == pid)).first() is None:
+            raise ValueError(f"project: no project with id {pid}")
+        self.sel.project_ids = [pid]
+        cond = exists().where(pr.c.project_id == pid, pr.c.data_row_pk == dr.c.pk)
+        self.sel.conditions.append(cond)
+        self.scope.append(cond)
+        self.scope_name = f" in project {pid}"
+
+    def model_run_scope(self) -> None:
+        rid = self.sel.target_id
+        if self.conn.execute(select(store.model_runs.c.id)
+                             .where(store.model_runs.c.id == rid)).first() is None:
+            raise ValueError(f"model_run: no model run with id {rid}")
+        mr = store.model_run_rows
+        cond = exists().where(mr.c.model_run_id == rid, mr.c.data_row_pk == dr.c.pk)
+        self.sel.conditions.append(cond)
+        self.scope.append(cond)
+        self.scope_name = f" in model run {rid}"
+
+    def slice_items(self) -> list[Json]:
+        row = self.conn.execute(select(store.slices.c.filter)
+                                .where(store.slices.c.id == self.sel.target_id)).first()
+        if row is None:
+            raise ValueError(f"slice: no catalog slice with id {self.sel.target_id}")
+        items = orjson.loads(row.filter)
+        if not isinstance(items, list):
+            raise ValueError(f"slice {self.sel.target_id}: saved filter is not a list")
+        return items
+
+    # --- items -------------------------------------------------------------------------
+
+    def item(self, item: Any, where: str) -> None:
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise ValueError(f"{where}: expected an object with a 'type', got {item!r}")
+        kind = item["type"]
+        where = f"{where} ({kind})"
+        if kind == "data_row_last_activity_at":
+            lo, hi = time_range(item, self.tz, where)
+            self.sel.conditions.append(_between(dr.c.last_activity_at, lo, hi))
+        elif kind == "labeled_at":
+            lo, hi = time_range(item, self.tz, where)
+            lab = store.labels
+            conds = [lab.c.data_row_pk == dr.c.pk, _between(lab.c.created_at, lo, hi)]
+            if self.sel.project_ids:
+                conds.append(lab.c.project_id.in_(self.sel.project_ids))
+            self.sel.conditions.append(exists().where(*conds))
+        elif kind in ("data_row_id", "global_key"):
+            self.id_item(kind, _ids(item, where))
+        elif kind == "dataset":
+            self.dataset_item(_ids(item, where))
+        elif kind == "batch":
+            self.batch_item(_ids(item, where))
+        elif kind == "task_queue_not_exist":
+            self.status_item("TO_LABEL")
+        elif kind == "task_queue_status":
+            status = item.get("status")
+            if status not in STATUS_BY_WIRE:
+                raise ValueError(f"{where}.status: expected one of 'InReview', 'InRework' or "
+                                 f"'Done', got {status!r}")
+            self.status_item(STATUS_BY_WIRE[status])
+        elif kind == "media_type":
+            values = item.get("values")
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"{where}.values: expected a non-empty list of media types")
+            self.sel.conditions.append(dr.c.media_type.in_(values))
+        elif kind == "metadata":
+            self.metadata_item(item, where)
+        else:
+            raise ValueError(f"{where}: unknown filter item type {kind!r}")
+
+    def id_item(self, kind: str, ids: list[str]) -> None:
+        col = dr.c.id if kind == "data_row_id" else dr.c.global_key
+        self.sel.conditions.append(col.in_(ids))
+        found = {r[0] for r in self.conn.execute(select(col).where(col.in_(ids), *self.scope))}
+        noun = "Data row" if kind == "data_row_id" else "Global key"
+        for missing in (i for i in ids if i not in found):
+            self.sel.errors.append({kind: missing, "error": f"{noun} not found{self.scope_name}"})
+
+    def dataset_item(self, ids: list[str]) -> None:
+        ds = store.datasets
+        found = {r[0] for r in self.conn.execute(select(ds.c.id).where(ds.c.id.in_(ids)))}
+        for missing in (i for i in ids if i not in found):
+            self.sel.errors.append({"dataset_id": missing, "error": "Dataset not found"})
+        cond = dr.c.dataset_id.in_(ids)
+        self.sel.conditions.append(cond)
+        self.scope.append(cond)
+        self.scope_name = f" in dataset {ids[0]}" if len(ids) == 1 else " in the datasets"
+
+    def batch_item(self, ids: list[str]) -> None:
+        b = store.batches
+        stmt = select(b.c.id).where(b.c.id.in_(ids))
+        if self.sel.project_ids:
+            stmt = stmt.where(b.c.project_id.in_(self.sel.project_ids))
+        found = {r[0] for r in self.conn.execute(stmt)}
+        for missing in (i for i in ids if i not in found):
+            self.sel.errors.append({"batch_id": missing,
+                                    "error": f"Batch not found{self.scope_name}"})
+        conds = [pr.c.data_row_pk == dr.c.pk, pr.c.batch_id.in_(ids)]
+        if self.sel.project_ids:
+            conds.append(pr.c.project_id.in_(self.sel.project_ids))
+        self.sel.conditions.append(exists().where(*conds))
+
+    def status_item(self, status: str) -> None:
+        conds = [pr.c.data_row_pk == dr.c.pk, pr.c.workflow_status == status]
+        if self.sel.project_ids:
+            conds.append(pr.c.project_id.in_(self.sel.project_ids))
+        self.sel.conditions.append(exists().where(*conds))
+
+    def metadata_item(self, item: Json, where: str) -> None:
+        schema_id = item.get("schemaId")
+        if not isinstance(schema_id, str):
+            raise ValueError(f"{where}.schemaId: expected a metadata schema id")
+        mf = store.metadata_fields
+        value = orjson.dumps(item.get("value")).decode()
+        self.sel.conditions.append(exists().where(
+            mf.c.data_row_pk == dr.c.pk, mf.c.schema_id == schema_id, mf.c.value == value))
+
+
+def select_rows(conn: Connection, kind: str, target_id: str, query: Sequence[Any] | None,
+                timezone: str | None) -> Selection:
+    """Resolve an export's scope and filters to SQL conditions and error items."""
+    b = _Builder(conn, kind, target_id, timezone)
+    if query is not None and not isinstance(query, list | tuple):
+        raise ValueError(f"searchQuery.query: expected a list of filter items, got {query!r}")
+    items = list(query or [])
+    if kind == "project":
+        b.project_scope()
+    elif kind == "model_run":
+        b.model_run_scope()
+    elif kind == "slice":
+        for n, item in enumerate(b.slice_items()):
+            b.item(item, f"slice filter[{n}]")
+    # Dataset items narrow the id-check scope, so they go first.
+    ordered = sorted(enumerate(items), key=lambda e: 0 if _is_dataset(e[1]) else 1)
+    for n, item in ordered:
+        b.item(item, f"searchQuery.query[{n}]")
+    if b.sel.kind == "catalog" and not b.sel.conditions:
+        b.sel.conditions.append(true())
+    return b.sel
+
+
+def _is_dataset(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("type") == "dataset"
+
