@@ -227,8 +227,8 @@ class Stream(Generic[T]):
                     header = self._current_header()  # the last commit may land with the status
                     if header is not None and ready(header):
                         return fetch()
-                if what is None:
-                    return None
+                if what is None or (self._live and position == 0):
+                    return None  # the end, or a live export that produced no rows
                 limit = 0 if header is None else (
                     header.total_lines if what == "line" else header.total_size)
                 raise ValueError(f"{what} is out of range, max {what} is {limit - 1}")

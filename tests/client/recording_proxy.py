@@ -1,0 +1,80 @@
+"""A loopback reverse proxy that records every GraphQL operation passing through it.
+
+Both the official SDK and our client are pointed at it, so their traffic can be compared
+as it was actually sent, not as either library says it sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+_NAME = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    query: str
+    variables: Any
+    path: str
+
+
+class RecordingProxy:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    payload = json.loads(body)
+                    match = _NAME.match(payload.get("query", ""))
+                    with proxy._lock:
+                        proxy.calls.append(Call(match.group(1) if match else "?",
+                                                payload.get("query", ""),
+                                                payload.get("variables"), self.path))
+                except ValueError:
+                    pass
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() in ("authorization", "content-type", "accept")}
+                answer = httpx.post(proxy.upstream + self.path, content=body, headers=headers,
+                                    timeout=60)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url + "/graphql"
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls]
+
+    def take(self) -> list[Call]:
+        with self._lock:
+            calls, self.calls = self.calls, []
+        return calls
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

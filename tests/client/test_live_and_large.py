@@ -1,0 +1,100 @@
+"""A bigger export: live reading while the task runs, multi-chunk streams, timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from export_widget.client import Client, ExportTask, ExportTimeoutError, Project, StreamType
+from export_widget.server.runner import LocalServer, start_local_server
+
+from .conftest import finish
+
+ROWS = 20_000
+PARAMS = {"attachments": True, "metadata_fields": True, "embeddings": True,
+          "data_row_details": True, "project_details": True, "label_details": True,
+          "performance_details": True}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    data_dir: Path = tmp_path_factory.mktemp("big")
+    with start_local_server(db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True,
+                            rows=ROWS, data_dir=data_dir) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def big_client(big_server: LocalServer) -> Iterator[Client]:
+    with Client(api_key=big_server.api_key, endpoint=big_server.endpoint) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def large(big_client: Client) -> Project:
+    return max(big_client.get_projects(), key=lambda p: p.data_row_count)
+
+
+@pytest.fixture(scope="module")
+def done(large: Project) -> ExportTask:
+    return finish(large.export(params={"data_row_details": True}))
+
+
+def test_live_read_yields_rows_before_the_task_completes(big_client: Client,
+                                                         large: Project) -> None:
+    task = large.export(params=PARAMS)
+    statuses_at_rows: list[str] = []
+    lines: list[int] = []
+    probe = ExportTask.get_task(big_client, task.uid)
+    for out in task.get_stream(live=True, poll_interval=0.1):
+        if len(lines) % 2_000 == 0:
+            probe.refresh()
+            statuses_at_rows.append(probe.status)
+        lines.append(out.current_line)
+    assert statuses_at_rows[0] == "IN_PROGRESS"  # the first row came while it still ran
+    probe.refresh()
+    assert probe.status == "COMPLETE"
+    assert lines == list(range(probe.get_total_lines(StreamType.RESULT) or 0))
+    assert len(lines) >= ROWS
+
+
+def test_wait_till_done_timeout_raises_instead_of_returning(large: Project) -> None:
+    task = large.export(params=PARAMS)
+    with pytest.raises(ExportTimeoutError, match=r"still IN_PROGRESS after 0\.05 s") as caught:
+        task.wait_till_done(timeout_seconds=0.05)
+    assert isinstance(caught.value, TimeoutError)
+    finish(task)  # and the task itself carries on to completion
+
+
+def test_large_stream_spans_several_chunks_in_order(done: ExportTask) -> None:
+    chunks = set()
+    transport = done._client._transport
+    total = done.get_total_file_size(StreamType.RESULT) or 0
+    offset = 0
+    while offset < total:
+        info = transport.file_info(done.uid, "RESULT", offset=offset)
+        assert info is not None
+        chunks.add(info.start)
+        offset = info.end + 1
+    assert len(chunks) > 1
+    previous = -1
+    count = 0
+    for out in done.get_stream():
+        assert out.current_line == previous + 1
+        previous = out.current_line
+        count += 1
+    assert count == done.get_total_lines(StreamType.RESULT)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 1.0])
+def test_with_line_across_chunks(done: ExportTask, fraction: float) -> None:
+    total = done.get_total_lines(StreamType.RESULT) or 0
+    line = min(total - 1, int(total * fraction))
+    outputs = iter(done.get_stream().with_line(line))
+    first = next(outputs)
+    assert first.current_line == line
+    assert sum(1 for _ in outputs) == total - line - 1

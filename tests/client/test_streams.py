@@ -1,0 +1,154 @@
+"""Streams: byte offsets, lines, converters, early exit, on rows with multibyte text."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from export_widget.client import (
+    BufferedStream,
+    Client,
+    ExportTask,
+    FileConverter,
+    JsonConverter,
+    StreamType,
+)
+
+from .conftest import finish
+
+
+@pytest.fixture(scope="module")
+def task(client: Client) -> ExportTask:
+    """A catalog export whose attachments carry multibyte text (é, —, 通信社, emoji)."""
+    return finish(client.get_catalog().export(params={"attachments": True,
+                                                      "label_details": True,
+                                                      "all_projects": True}))
+
+
+@pytest.fixture(scope="module")
+def raw(task: ExportTask) -> bytes:
+    """The RESULT file as bytes, fetched chunk by chunk without the line reader."""
+    transport = task._client._transport
+    out = bytearray()
+    total = task.get_total_file_size(StreamType.RESULT) or 0
+    while len(out) < total:
+        info = transport.file_info(task.uid, "RESULT", offset=len(out))
+        assert info is not None and info.start == len(out)
+        out += b"".join(transport.iter_chunk(info))
+    return bytes(out)
+
+
+def test_file_holds_multibyte_text(raw: bytes) -> None:
+    assert len(raw.decode("utf-8")) < len(raw)  # some characters take more than one byte
+
+
+def test_size_and_lines_match_the_file(task: ExportTask, raw: bytes) -> None:
+    assert task.get_total_file_size(StreamType.RESULT) == len(raw)
+    assert task.get_total_lines(StreamType.RESULT) == raw.count(b"\n")
+
+
+def test_json_converter_yields_every_line_with_byte_offsets(task: ExportTask, raw: bytes
+                                                            ) -> None:
+    outputs = list(task.get_stream(JsonConverter(), StreamType.RESULT))
+    lines = raw.split(b"\n")[:-1]
+    assert [o.json_str.encode() for o in outputs] == lines
+    for n, out in enumerate(outputs):
+        assert out.current_line == n
+        encoded = out.json_str.encode()
+        assert raw[out.current_offset:out.current_offset + len(encoded)] == encoded
+        assert out.json["data_row"]["id"]
+
+
+def _starts(raw: bytes) -> list[int]:
+    return [0] + [i + 1 for i, b in enumerate(raw[:-1]) if b == 0x0A]
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_with_line_starts_at_that_line(task: ExportTask, raw: bytes, where: str) -> None:
+    total = raw.count(b"\n")
+    line = {"first": 0, "middle": total // 2, "last": total - 1}[where]
+    outputs = list(task.get_stream().with_line(line))
+    assert outputs[0].current_line == line
+    assert outputs[0].current_offset == _starts(raw)[line]
+    assert len(outputs) == total - line
+
+
+def test_with_line_3_yields_the_fourth_line_first(task: ExportTask, raw: bytes) -> None:
+    first = next(iter(task.get_stream().with_line(3)))
+    assert first.json_str.encode() == raw.split(b"\n")[3]
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_with_offset_at_a_line_start(task: ExportTask, raw: bytes, where: str) -> None:
+    starts = _starts(raw)
+    line = {"first": 0, "middle": len(starts) // 2, "last": len(starts) - 1}[where]
+    outputs = list(task.get_stream().with_offset(starts[line]))
+    assert (outputs[0].current_offset, outputs[0].current_line) == (starts[line], line)
+    assert len(outputs) == len(starts) - line
+
+
+def test_with_offset_inside_a_line_starts_at_the_next_line(task: ExportTask, raw: bytes) -> None:
+    starts = _starts(raw)
+    middle = len(starts) // 2
+    # Land inside a multibyte character, to be sure nothing decodes a partial line.
+    inside = raw.index("—".encode(), starts[middle]) + 1
+    assert inside < starts[middle + 1]
+    first = next(iter(task.get_stream().with_offset(inside)))
+    next_line = next(i for i, s in enumerate(starts) if s > inside)
+    assert (first.current_line, first.current_offset) == (next_line, starts[next_line])
+
+
+def test_with_line_past_end_raises(task: ExportTask, raw: bytes) -> None:
+    total = raw.count(b"\n")
+    with pytest.raises(ValueError, match=f"^line is out of range, max line is {total - 1}$"):
+        task.get_stream().with_line(total)
+
+
+def test_with_offset_past_end_raises(task: ExportTask, raw: bytes) -> None:
+    with pytest.raises(ValueError,
+                       match=f"^offset is out of range, max offset is {len(raw) - 1}$"):
+        task.get_stream().with_offset(len(raw))
+
+
+def test_file_converter_writes_the_exact_bytes(task: ExportTask, raw: bytes,
+                                               tmp_path: Path) -> None:
+    target = tmp_path / "export.ndjson"
+    progress = list(task.get_stream(FileConverter(target)))
+    assert target.read_bytes() == raw
+    assert sum(p.bytes_written for p in progress) == len(raw)  # bytes, not characters
+    assert progress[-1].total_size == len(raw)
+
+
+def test_start_calls_the_handler_for_every_row(task: ExportTask, raw: bytes) -> None:
+    seen: list[int] = []
+    task.get_stream().start(stream_handler=lambda o: seen.append(o.current_line))
+    assert seen == list(range(raw.count(b"\n")))
+
+
+def test_buffered_stream_yields_parsed_rows(task: ExportTask, raw: bytes) -> None:
+    stream = task.get_buffered_stream()
+    assert isinstance(stream, BufferedStream)
+    assert [o.json["data_row"]["id"] for o in stream] == [
+        o.json["data_row"]["id"] for o in task.get_stream()]
+
+
+def test_errors_stream_is_readable_when_present(client: Client) -> None:
+    missing = "cl000000000000000000missing"
+    task = finish(client.get_project(client.get_projects()[0].uid).export(
+        filters={"data_row_ids": [missing]}))
+    if task.has_errors():
+        errors = [o.json for o in task.get_stream(stream_type=StreamType.ERRORS)]
+        assert errors
+
+
+def test_breaking_out_early_closes_the_download(task: ExportTask) -> None:
+    stream = iter(task.get_stream())
+    next(stream)
+    pool = task._client._transport._http._transport._pool  # type: ignore[attr-defined]
+    # While a download is open its connection is busy: this is what a leak would look like.
+    assert any(not c.is_idle() for c in pool.connections)
+    del stream  # what a `break` out of a for loop does to the generator
+    gc.collect()
+    assert all(c.is_idle() or c.is_closed() for c in pool.connections)
