@@ -1,7 +1,7 @@
 // The row viewer: one page of the kernel's spool at a time, as JSON trees. Pages are asked
 // for by line; the kernel answers from disk, so the browser never holds the whole export.
 
-import { fmtInt, h, setText, uid } from "./dom";
+import { copyText, fmtInt, h, setText, uid } from "./dom";
 import type { Rpc } from "./rpc";
 import { type CopyKind, TreeNode } from "./tree";
 import type { Reply, Status, StreamName } from "./types";
@@ -193,8 +193,11 @@ export class Viewer {
   copied: ((kind: CopyKind, text: string, path: string) => void) | null = null;
 
   private onCopy(kind: CopyKind, text: string, path: string): void {
-    setText(this.note, kind === "path" ? `Copied path ${path}` : `Copied value of ${path}`);
-    this.copied?.(kind, text, path);
+    void copyText(text).then((ok) => {
+      const what = kind === "path" ? `path ${path}` : `value of ${path}`;
+      setText(this.note, ok ? `Copied ${what}` : `Could not copy the ${what}: the browser refused.`);
+      this.copied?.(kind, text, path);
+    });
   }
 
   private renderPager(): void {

@@ -1,0 +1,109 @@
+"""The static-page harness: the shipped ESM and CSS in Chromium with a fake model.
+
+Fast tests of the DOM logic only; the real comm, kernel and JupyterLab are in tests/browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from export_widget.catalog import scope_rules
+from export_widget.client import validation
+from export_widget.messages import idle_status
+
+HERE = Path(__file__).parent
+STATIC = Path(__file__).parents[2] / "export_widget" / "static"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def need_chromium() -> None:
+    """Fail in CI, skip locally, when Chromium or the built bundle is missing."""
+    problems = []
+    if not Path(CHROMIUM).exists():
+        problems.append(f"Chromium not found at {CHROMIUM}")
+    if not (STATIC / "widget.js").exists():
+        problems.append("export_widget/static/widget.js missing: run `cd js && npm run build`")
+    if problems:
+        if os.environ.get("CI") == "true":
+            pytest.fail("; ".join(problems))
+        pytest.skip("; ".join(problems))
+
+
+def sample_catalog() -> dict[str, Any]:
+    return {
+        "projects": [{"id": "p-street", "name": "Street scenes"},
+                     {"id": "p-retail", "name": "Retail shelves"}],
+        "datasets": [{"id": "d-img", "name": "Images"}, {"id": "d-txt", "name": "Texts"}],
+        "slices": [{"id": "s-night", "name": "Night shots"}],
+        "model_runs": [{"id": "mr-1", "name": "run 1", "model_name": "detector"}],
+        "batches": {"p-street": [{"id": "b-1", "name": "batch one"},
+                                 {"id": "b-2", "name": "batch two"}],
+                    "p-retail": [{"id": "b-9", "name": "shelf batch"}]},
+        "scopes": scope_rules(),
+        "media_types": list(validation.MEDIA_TYPES),
+        "timezone": "Europe/Berlin",
+    }
+
+
+@pytest.fixture(scope="session")
+def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    need_chromium()
+    root = tmp_path_factory.mktemp("harness")
+    shutil.copy(HERE / "harness.html", root / "index.html")
+    state = {
+        "_esm": (STATIC / "widget.js").read_text(),
+        "_css": (STATIC / "widget.css").read_text(),
+        "config": {},
+        "status": dict(idle_status()),
+        "catalog": sample_catalog(),
+        "validation": {},
+    }
+    (root / "state.json").write_text(json.dumps(state))
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, harness_site: str) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.goto(harness_site)
+    pg.wait_for_selector("body[data-ready='1']", timeout=10_000)
+    yield pg
+    context.close()
+    assert errors == [], f"errors in the page: {errors}"
