@@ -1,10 +1,196 @@
 """Start the export server inside this process (the widget and the tests use this).
 
-Contract (implemented by the API side):
+    with start_local_server(demo=True) as server:
+        client = labelbox.Client(api_key=server.api_key, endpoint=server.endpoint)
 
-    start_local_server(*, db_url=None, demo=True, rows=0, host="127.0.0.1", port=0,
-                       api_key=None, data_dir=None) -> LocalServer
-
-`LocalServer` has `endpoint` ("http://127.0.0.1:PORT/graphql"), `base_url`, `api_key`,
-`db_url`, `data_dir`, `stop()`, and works as a context manager.
+uvicorn runs in a daemon thread on 127.0.0.1 and a free port; the API key is generated
+when none is given. Tasks and their files live in the store's database and `data_dir`,
+so a server started again on the same ones serves the same exports.
 """
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from export_widget.server.api import create_app
+from export_widget.server.engine import ExportEngine, Item
+from export_widget.server.resolvers import ApiState, build_schema
+from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
+from export_widget.server.tasks import TaskStore
+
+DEFAULT_DATA_DIR = Path(".export-widget")
+
+
+class StoreRowSource:
+    """The engine's row source over the data side's export_query."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def count(self, spec: Any) -> int:
+        from export_widget.server.export_query import count_export
+
+        return int(count_export(self._engine, spec))
+
+    def batches(self, spec: Any) -> Iterator[list[Item]]:
+        from export_widget.server.export_query import iter_export
+
+        return iter_export(self._engine, spec)
+
+
+def make_spec(
+    kind: str, target_id: str | None, query: list[dict[str, Any]], params: dict[str, Any],
+    timezone: str | None, media_base_url: str,
+) -> Any:
+    from export_widget.server.export_query import ExportSpec
+
+    return ExportSpec(kind=kind, target_id=target_id, query=query, params=params,
+                      timezone=timezone, media_base_url=media_base_url)
+
+
+class KeyAuthenticator:
+    """API key -> user: the server's own key maps to the workspace owner; the store's
+    keys (if any) map to their users."""
+
+    def __init__(self, workspace: Any, api_key: str) -> None:
+        self._workspace = workspace
+        self._api_key = api_key
+
+    def __call__(self, key: str) -> dict[str, Any] | None:
+        if hmac.compare_digest(key.encode(), self._api_key.encode()):
+            owner: dict[str, Any] | None = self._workspace.user()
+            return owner
+        stored: dict[str, Any] | None = self._workspace.user_by_api_key(key)
+        return stored
+
+
+@dataclass
+class ServerParts:
+    """Everything a running server is made of (the CLI and the runner share this)."""
+
+    app: Starlette
+    engine: ExportEngine
+    store: Engine
+    db_url: str
+    data_dir: Path
+    api_key: str
+
+
+def build_server(
+    *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
+    data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
+) -> ServerParts:
+    """Open (and seed) the store, recover tasks, and build the ASGI app."""
+    from export_widget.server.media import render_media
+    from export_widget.server.store import open_store
+    from export_widget.server.workspace import Workspace
+
+    directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    url = db_url or f"sqlite:///{(directory / 'store.sqlite').resolve()}"
+    store = open_store(url)
+    if demo:
+        from export_widget.server.demo import seed_demo
+
+        seed_demo(store, rows=rows)
+    key = api_key or f"ew_{secrets.token_urlsafe(24)}"
+    workspace = Workspace(store)
+    engine = ExportEngine(TaskStore(store), directory, StoreRowSource(store), workers=workers)
+    state = ApiState(
+        workspace=workspace,
+        engine=engine,
+        signer=ChunkSigner(load_or_create_secret(directory), max_age=link_max_age),
+        make_spec=make_spec,
+    )
+    app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
+    return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
+                       api_key=key)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LocalServer:
+    """A running in-process export server."""
+
+    host: str
+    port: int
+    api_key: str
+    db_url: str
+    data_dir: Path
+    parts: ServerParts = field(repr=False)
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    @property
+    def rest_endpoint(self) -> str:
+        return f"{self.base_url}/api/v1"
+
+    @property
+    def engine(self) -> ExportEngine:
+        return self.parts.engine
+
+    def stop(self) -> None:
+        """Stop serving; running exports end FAILED (interrupted), keeping their lines."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.parts.engine.close()
+        self.parts.store.dispose()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_local_server(
+    *, db_url: str | None = None, demo: bool = True, rows: int = 0, host: str = "127.0.0.1",
+    port: int = 0, api_key: str | None = None, data_dir: str | Path | None = None,
+) -> LocalServer:
+    """Start the server in a daemon thread and return once it accepts connections."""
+    parts = build_server(db_url=db_url, demo=demo, rows=rows, api_key=api_key,
+                         data_dir=data_dir)
+    chosen = port or free_port(host)
+    config = uvicorn.Config(parts.app, host=host, port=chosen, log_level="warning",
+                            access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"export-server:{chosen}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            parts.engine.close()
+            raise RuntimeError(f"the export server did not start on {host}:{chosen}")
+        time.sleep(0.02)
+    return LocalServer(host=host, port=chosen, api_key=parts.api_key, db_url=parts.db_url,
+                       data_dir=parts.data_dir, parts=parts, _server=server, _thread=thread)

@@ -1,0 +1,197 @@
+"""The ASGI app: GraphQL at /graphql and /_gql, signed chunk downloads, demo media.
+
+Authentication happens before GraphQL runs: every call needs `Authorization: Bearer <key>`,
+and a missing or unknown key gets HTTP 401 with the AUTHENTICATION_ERROR code the SDK
+turns into `AuthenticationError`. Chunk downloads carry no headers (the SDK uses a bare
+GET), so their URLs are signed capabilities instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from export_widget.server.resolvers import ApiState
+from export_widget.server.signing import InvalidToken
+from export_widget.server.tasks import is_task_id
+
+logger = logging.getLogger("export_widget.server")
+
+Authenticate = Callable[[str], dict[str, Any] | None]
+RenderMedia = Callable[[str], tuple[bytes, str] | None]
+
+NDJSON = "application/x-ndjson"
+
+
+class OrjsonResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = error.formatted
+    extensions = dict(formatted.get("extensions") or {})
+    if "code" not in extensions:
+        if error.original_error is not None and not isinstance(error.original_error,
+                                                               GraphQLError):
+            logger.exception("resolver failed", exc_info=error.original_error)
+            extensions["code"] = "INTERNAL_SERVER_ERROR"
+            # status 500 makes the SDK raise LabelboxError(message) instead of retrying.
+            extensions["exception"] = {"status": 500}
+        else:
+            extensions["code"] = "BAD_USER_INPUT"
+    formatted["extensions"] = extensions
+    return formatted
+
+
+class GraphQLEndpoint:
+    """Runs one GraphQL request (parse, validate, execute) in a worker thread."""
+
+    def __init__(self, schema: GraphQLSchema, state: ApiState, authenticate: Authenticate):
+        self._schema = schema
+        self._state = state
+        self._authenticate = authenticate
+        self.operations: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    async def handle(self, request: Request) -> Response:
+        user = self._caller(request)
+        if user is None:
+            return OrjsonResponse(
+                _error_body("Invalid API key: send 'Authorization: Bearer <key>'",
+                            "AUTHENTICATION_ERROR"),
+                status_code=401,
+            )
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return OrjsonResponse(
+                _error_body("The request body is not JSON", "GRAPHQL_PARSE_FAILED"), 400
+            )
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return OrjsonResponse(
+                _error_body("The request body needs a 'query' string", "GRAPHQL_PARSE_FAILED"),
+                400,
+            )
+        base_url = str(request.base_url).rstrip("/")
+        context = {"app": self._state, "user": user, "base_url": base_url}
+        payload = await run_in_threadpool(self._run, body, context)
+        return OrjsonResponse(payload)
+
+    def _caller(self, request: Request) -> dict[str, Any] | None:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return None
+        return self._authenticate(key.strip())
+
+    def _run(self, body: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        try:
+            document = parse(body["query"])
+        except GraphQLError as exc:
+            return _error_body(exc.message, "GRAPHQL_PARSE_FAILED")
+        errors = validate(self._schema, document)
+        if errors:
+            return {"errors": [{"message": e.message,
+                                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+                               for e in errors]}
+        self._count(document, body.get("operationName"))
+        variables = body.get("variables")
+        result = execute(
+            self._schema, document, variable_values=variables if isinstance(variables, dict)
+            else None, operation_name=body.get("operationName"), context_value=context,
+        )
+        assert isinstance(result, ExecutionResult)
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [_format_error(e) for e in result.errors]
+        return payload
+
+    def _count(self, document: Any, operation_name: str | None) -> None:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                name = definition.name.value if definition.name else "(anonymous)"
+                if operation_name in (None, name):
+                    fields = ",".join(
+                        sel.name.value for sel in definition.selection_set.selections
+                        if hasattr(sel, "name")
+                    )
+                    with self._lock:
+                        self.operations[f"{definition.operation.value} {name} {{{fields}}}"] += 1
+
+
+def create_app(
+    schema: GraphQLSchema,
+    state: ApiState,
+    authenticate: Authenticate,
+    render_media: RenderMedia | None = None,
+) -> Starlette:
+    """The Starlette app of the export server."""
+    graphql = GraphQLEndpoint(schema, state, authenticate)
+
+    async def download(request: Request) -> Response:
+        try:
+            grant = state.signer.verify(request.path_params["token"])
+        except InvalidToken as exc:
+            return Response(str(exc), status_code=403, media_type="text/plain")
+        if not is_task_id(grant.task_id):
+            return Response("this chunk URL is not valid", 403, media_type="text/plain")
+        try:
+            # Fail before the headers go out if the range is not (or no longer) servable.
+            first = state.engine.read(grant.task_id, grant.stream, grant.start,
+                                      min(grant.end, grant.start))
+        except LookupError as exc:
+            return Response(str(exc), status_code=404, media_type="text/plain")
+        length = grant.end - grant.start + 1
+        if length == len(first):
+            return Response(first, media_type=NDJSON)
+        blocks = state.engine.iter_read(grant.task_id, grant.stream, grant.start, grant.end)
+        return StreamingResponse(blocks, media_type=NDJSON,
+                                 headers={"content-length": str(length)})
+
+    async def media(request: Request) -> Response:
+        if render_media is None:
+            return Response("no media here", status_code=404, media_type="text/plain")
+        rendered = await run_in_threadpool(render_media, request.path_params["path"])
+        if rendered is None:
+            return Response("no such media", status_code=404, media_type="text/plain")
+        content, content_type = rendered
+        return Response(content, media_type=content_type,
+                        headers={"cache-control": "public, max-age=86400"})
+
+    async def health(_request: Request) -> Response:
+        return OrjsonResponse({"ok": True})
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["POST"]),
+            Route("/_gql", graphql.handle, methods=["POST"]),
+            Route("/files/{token}", download, methods=["GET"]),
+            Route("/media/{path:path}", media, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )
+    app.state.graphql = graphql
+    return app
