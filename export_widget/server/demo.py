@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select
 
 from export_widget.server import media, store
 from export_widget.server.rows.ids import cuid
@@ -132,8 +132,25 @@ class _Tables:
     def flush(self, conn: Connection) -> None:
         for name, rows in self.rows.items():
             if rows:
-                conn.execute(insert(store.metadata.tables[name]), rows)
+                bulk_insert(conn, store.metadata.tables[name], rows)
         self.rows.clear()
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[Json]) -> None:
+    """executemany straight to the driver with the dialect's own SQL and paramstyle.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself at a
+    million rows; all rows of one call must have the same keys.
+    """
+    keys = list(rows[0])
+    compiled = insert(table).values({k: bindparam(k) for k in keys}).compile(
+        dialect=conn.dialect)
+    if compiled.positional:
+        order = compiled.positiontup or []
+        params: Any = [tuple(r[k] for k in order) for r in rows]
+    else:
+        params = rows
+    conn.exec_driver_sql(str(compiled), params)
 
 
 class _Demo:
@@ -434,6 +451,141 @@ def demo_ids(seed: int = 7) -> Iterator[tuple[str, str]]:
     yield "project", cuid(seed, "project", "image-qa")
 
 
+
+def _large_label(seed: int, lid: str, i: int) -> str:
+    """A compact but valid image label (box with a nested radio, plus a radio)."""
+    f = [cuid(seed, "feature", f"{lid}|{k}") for k in range(4)]
+    sch = _LARGE_SCHEMAS.get(seed)
+    if sch is None:
+        from export_widget.server.rows.samples import schema_ids
+
+        sch = _LARGE_SCHEMAS.setdefault(seed, schema_ids(seed, "IMAGE"))
+    color = ("red", "blue", "white")[i % 3]
+    weather = ("sunny", "cloudy")[i % 2]
+    ann = {
+        "objects": [{
+            "feature_id": f[0], "feature_schema_id": sch["car"], "name": "car", "value": "car",
+            "annotation_kind": "ImageBoundingBox",
+            "classifications": [{
+                "feature_id": f[1], "feature_schema_id": sch["car/color"], "name": "color",
+                "value": "color", "radio_answer": {
+                    "feature_id": f[2], "feature_schema_id": sch[f"car/color/{color}"],
+                    "name": color, "value": color, "classifications": []}}],
+            "bounding_box": {"top": float(100 + i % 200), "left": float(50 + i % 400),
+                             "height": float(40 + i % 60), "width": float(60 + i % 90)},
+        }],
+        "classifications": [{
+            "feature_id": f[3], "feature_schema_id": sch["weather"], "name": "weather",
+            "value": "weather", "radio_answer": {
+                "feature_id": cuid(seed, "feature", f"{lid}|4"),
+                "feature_schema_id": sch[f"weather/{weather}"], "name": weather,
+                "value": weather, "classifications": []}}],
+        "relationships": [],
+    }
+    return orjson.dumps(ann).decode()
+
+
+_LARGE_SCHEMAS: dict[int, dict[str, str]] = {}
+_LARGE_CHUNK = 50_000
+
+
 def seed_large(engine: Engine, *, rows: int, seed: int = 7) -> None:
-    """Top the Large Image Project up to `rows` rows."""
-    raise NotImplementedError("rows=N scaling is not built yet")
+    """Top the Large Image Project up to `rows` rows (bulk inserts, one transaction per
+    chunk). Row i is the same whatever the chunking, so re-running continues cleanly."""
+    ds_id = cuid(seed, "dataset", "large")
+    pid = cuid(seed, "project", "large")
+    owner = cuid(seed, "user", "owner")
+    users = {key: cuid(seed, "user", key) for key, *_ in USERS}
+    queues = {status: (cuid(seed, "task_queue", f"large|{status}"), name)
+              for status, name in QUEUES}
+    created = LABELS_START_MS - 20 * DAY_MS
+    with engine.begin() as conn:
+        if conn.execute(select(store.datasets.c.id).where(store.datasets.c.id == ds_id)).first() \
+                is None:
+            conn.execute(insert(store.datasets), [{
+                "id": ds_id, "name": LARGE_DATASET, "description": "Scale test images",
+                "created_by": owner, "created_at": created, "updated_at": created}])
+            conn.execute(insert(store.projects), [{
+                "id": pid, "name": LARGE_PROJECT, "description": "Scale test project",
+                "media_type": "IMAGE", "ontology_id": cuid(seed, "ontology", "IMAGE"),
+                "created_by": owner, "created_at": created, "updated_at": created}])
+            conn.execute(insert(store.task_queues), [
+                {"id": qid, "project_id": pid, "name": name, "status": status}
+                for status, (qid, name) in queues.items()])
+        existing = conn.execute(select(func.count()).select_from(store.data_rows)
+                                .where(store.data_rows.c.dataset_id == ds_id)).scalar() or 0
+        next_pk = (conn.execute(select(func.max(store.data_rows.c.pk))).scalar() or 0) + 1
+    start = existing + 1
+    while start <= rows:
+        end = min(rows, start + _LARGE_CHUNK - 1)
+        t = _Tables()
+        for i in range(start, end + 1):
+            _large_row(t, seed, i, next_pk + i - start, ds_id, pid, owner, users, queues)
+        with engine.begin() as conn:
+            _ensure_batches(conn, seed, pid, owner, start, end)
+            t.flush(conn)
+        next_pk += end - start + 1
+        start = end + 1
+
+
+def _ensure_batches(conn: Connection, seed: int, pid: str, owner: str, start: int,
+                    end: int) -> None:
+    b = store.batches
+    for n in range((start - 1) // LARGE_BATCH_SIZE, (end - 1) // LARGE_BATCH_SIZE + 1):
+        bid = cuid(seed, "batch", f"large|{n}")
+        lo, hi = n * LARGE_BATCH_SIZE + 1, (n + 1) * LARGE_BATCH_SIZE
+        added = min(hi, end) - max(lo, start) + 1
+        row = conn.execute(select(b.c.size).where(b.c.id == bid)).first()
+        if row is None:
+            at = LABELS_START_MS - 15 * DAY_MS + n * HOUR_MS
+            conn.execute(insert(b), [{"id": bid, "project_id": pid,
+                                      "name": f"large-batch-{n + 1:04d}", "size": added,
+                                      "created_by": owner, "created_at": at, "updated_at": at}])
+        else:
+            conn.execute(b.update().where(b.c.id == bid).values(size=row.size + added))
+
+
+def _large_row(t: _Tables, seed: int, i: int, pk: int, ds_id: str, pid: str, owner: str,
+               users: dict[str, str], queues: dict[str, tuple[str, str]]) -> None:
+    name = f"large-{i:07d}.png"
+    created = ROWS_CREATED_MS + (i % 28) * DAY_MS + (i * 37) % DAY_MS
+    status = STATES[i % 4]
+    batch_n = (i - 1) // LARGE_BATCH_SIZE
+    bid = cuid(seed, "batch", f"large|{batch_n}")
+    batch_at = LABELS_START_MS - 15 * DAY_MS + batch_n * HOUR_MS
+    last = batch_at
+    label_id = None
+    if status != "TO_LABEL":
+        label_id = cuid(seed, "label", f"large|{i}")
+        l_created = LABELS_START_MS + (i * 7_919_017) % (LABELS_DAYS * DAY_MS)
+        l_updated = l_created + 60_000 + (i * 31) % HOUR_MS
+        t.add(store.labels, id=label_id, project_id=pid, data_row_pk=pk, label_kind="Default",
+              annotations=_large_label(seed, label_id, i), created_by=users["labeler"],
+              created_at=l_created, updated_at=l_updated, seconds_to_create=10 + i % 300,
+              seconds_to_review=0 if status == "IN_REVIEW" else 5 + i % 90,
+              seconds_to_rework=20 + i % 100 if status == "IN_REWORK" else 0, skipped=False)
+        steps = [("Submit", "labeler", "TO_LABEL", "IN_REVIEW", l_updated)]
+        if status != "IN_REVIEW":
+            action = "Reject" if status == "IN_REWORK" else "Approve"
+            at = l_updated + HOUR_MS + (i * 13) % DAY_MS
+            steps.append((action, "reviewer", "IN_REVIEW", status, at))
+            t.add(store.reviews, id=cuid(seed, "review", f"large|{i}"), label_id=label_id,
+                  action=action, created_by=users["reviewer"], created_at=at)
+        for seq, (action, who, prev, nxt, at) in enumerate(steps):
+            t.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
+                  action=action, created_by=users[who], created_at=at,
+                  previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
+                  next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
+            last = max(last, at)
+    t.add(store.data_rows, pk=pk, id=cuid(seed, "data_row", f"large|{i}"), dataset_id=ds_id,
+          global_key=name, external_id=name, row_data=f"/media/images/{name}",
+          media_type="IMAGE", media_attributes=_LARGE_MEDIA, created_by=owner,
+          created_at=created, updated_at=created, last_activity_at=last)
+    t.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
+          workflow_status=status, task_id=queues[status][0], task_name=queues[status][1],
+          priority=1 + i % 5, consensus_expected_label_count=1, selected_label_id=label_id,
+          created_at=batch_at, updated_at=last)
+
+
+_LARGE_MEDIA = orjson.dumps(
+    {"height": 480, "width": 640, "mime_type": "image/png", "asset_type": "image"}).decode()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from export_widget.server import store
 from export_widget.server.rows.times import ms_to_row_time
@@ -58,7 +58,7 @@ class Context:
     embeddings: dict[str, tuple[str, int, bool]] = field(default_factory=dict)
     runs: dict[str, tuple[str, str]] = field(default_factory=dict)  # run id -> (name, model)
     models: dict[str, str] = field(default_factory=dict)
-    _pools: dict[str, list[list[float]]] = field(default_factory=dict)
+    _pools: dict[str, list[Json]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, media_base_url: str) -> Context:
@@ -91,21 +91,69 @@ class Context:
         result: Json = orjson.loads(text)
         return result
 
-    def vector(self, embedding_id: str, row_id: str) -> list[float]:
-        """A stable unit-ish vector for (embedding, row): same inputs, same numbers."""
+    def embedding(self, embedding_id: str, row_id: str) -> Json:
+        """The export entry of a stable vector for (embedding, row).
+
+        Vectors are not stored: each embedding has a pool of fixed vectors and a row picks
+        one by a hash of its id. Entries are shared between rows (read-only output).
+        """
         pool = self._pools.get(embedding_id)
         if pool is None:
-            dims = self.embeddings[embedding_id][1]
+            name, dims, is_custom = self.embeddings[embedding_id]
             pool = []
             for k in range(_POOL):
                 rng = random.Random(f"{embedding_id}|{k}")
-                pool.append([round(rng.gauss(0.0, 1.0) / dims**0.5, 6) for _ in range(dims)])
+                vec = [round(rng.gauss(0.0, 1.0) / dims**0.5, 6) for _ in range(dims)]
+                pool.append({"id": embedding_id, "name": name, "dimensions": dims,
+                             "is_custom": is_custom, "values": [{"value": vec}]})
             self._pools[embedding_id] = pool
         return pool[zlib.crc32(row_id.encode()) % _POOL]
 
 
-def _in(col: Any, values: list[Any]) -> Any:
-    return col.in_(values)
+def _pks(col: Any) -> Any:
+    return col.in_(bindparam("pks", expanding=True))
+
+
+def _ids(col: Any) -> Any:
+    return col.in_(bindparam("ids", expanding=True))
+
+
+# Statements are built once; expanding parameters keep SQLAlchemy's compiled cache warm
+# instead of coercing 500 literals per query.
+_T = store
+_Q_ROWS = select(_T.data_rows).where(_pks(_T.data_rows.c.pk))
+_Q_ATTACHMENTS = select(_T.attachments).where(_pks(_T.attachments.c.data_row_pk)).order_by(
+    _T.attachments.c.data_row_pk, _T.attachments.c.id)
+_Q_METADATA = select(_T.metadata_fields).where(_pks(_T.metadata_fields.c.data_row_pk)).order_by(
+    _T.metadata_fields.c.data_row_pk, _T.metadata_fields.c.schema_id)
+_Q_EMBEDDINGS = select(_T.data_row_embeddings).where(
+    _pks(_T.data_row_embeddings.c.data_row_pk)).order_by(
+    _T.data_row_embeddings.c.data_row_pk, _T.data_row_embeddings.c.embedding_id)
+_PR = _T.project_rows
+_Q_PROJECT_ROWS_ALL = select(_PR).where(_pks(_PR.c.data_row_pk)).order_by(
+    _PR.c.data_row_pk, _PR.c.project_id)
+_Q_PROJECT_ROWS = select(_PR).where(_pks(_PR.c.data_row_pk), _ids(_PR.c.project_id)).order_by(
+    _PR.c.data_row_pk, _PR.c.project_id)
+_L = _T.labels
+_Q_LABELS = select(_L).where(_pks(_L.c.data_row_pk), _ids(_L.c.project_id)).order_by(
+    _L.c.data_row_pk, _L.c.created_at, _L.c.id)
+_Q_REVIEWS = select(_T.reviews).where(_ids(_T.reviews.c.label_id)).order_by(
+    _T.reviews.c.created_at, _T.reviews.c.id)
+_H = _T.workflow_history
+_Q_HISTORY = select(_H).where(_pks(_H.c.data_row_pk), _ids(_H.c.project_id)).order_by(
+    _H.c.project_id, _H.c.data_row_pk, _H.c.seq)
+_MR = _T.model_run_rows
+_Q_RUN_ROWS_ALL = select(_MR).where(_pks(_MR.c.data_row_pk)).order_by(
+    _MR.c.data_row_pk, _MR.c.model_run_id)
+_Q_RUN_ROWS = select(_MR).where(_pks(_MR.c.data_row_pk), _ids(_MR.c.model_run_id)).order_by(
+    _MR.c.data_row_pk, _MR.c.model_run_id)
+_MRL = _T.model_run_labels
+_Q_RUN_LABELS = (select(_MRL.c.model_run_id, _L).join(_L, _L.c.id == _MRL.c.label_id)
+                 .where(_pks(_MRL.c.data_row_pk), _ids(_MRL.c.model_run_id))
+                 .order_by(_L.c.created_at, _L.c.id))
+_P = _T.predictions
+_Q_PREDICTIONS = select(_P).where(_pks(_P.c.data_row_pk), _ids(_P.c.model_run_id)).order_by(
+    _P.c.created_at, _P.c.id)
 
 
 def _group(rows: Any, key: str) -> dict[Any, list[Any]]:
@@ -121,29 +169,28 @@ class _Batch:
     def __init__(self, conn: Connection, ctx: Context, opts: Options, pks: list[int]) -> None:
         self.conn, self.ctx, self.opts, self.pks = conn, ctx, opts, pks
 
+    def _run(self, stmt: Any, ids: list[str] | None = None) -> Any:
+        params: Json = {"pks": self.pks}
+        if ids is not None:
+            params["ids"] = ids
+        return self.conn.execute(stmt, params)
+
     def data_rows(self) -> list[Any]:
-        t = store.data_rows
-        rows = self.conn.execute(select(t).where(_in(t.c.pk, self.pks))).all()
+        rows = self._run(_Q_ROWS).all()
         order = {pk: n for n, pk in enumerate(self.pks)}
         return sorted(rows, key=lambda r: order[r.pk])
 
     def attachments(self) -> dict[int, list[Json]]:
-        t = store.attachments
-        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
-                                 .order_by(t.c.data_row_pk, t.c.id))
         out: dict[int, list[Json]] = {}
-        for r in rows:
+        for r in self._run(_Q_ATTACHMENTS):
             out.setdefault(r.data_row_pk, []).append(
                 {"id": r.id, "type": r.type, "value": self.ctx.url(r.value), "name": r.name})
         return out
 
     def metadata(self) -> dict[int, list[Json]]:
-        t = store.metadata_fields
-        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
-                                 .order_by(t.c.data_row_pk, t.c.schema_id))
         schemas = self.ctx.schemas
         out: dict[int, list[Json]] = {}
-        for r in rows:
+        for r in self._run(_Q_METADATA):
             name, kind = schemas[r.schema_id]
             value = orjson.loads(r.value)
             if kind == "enum":
@@ -153,47 +200,36 @@ class _Batch:
         return out
 
     def custom_embeddings(self) -> dict[int, list[str]]:
-        t = store.data_row_embeddings
-        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
-                                 .order_by(t.c.data_row_pk, t.c.embedding_id))
         out: dict[int, list[str]] = {}
-        for r in rows:
+        for r in self._run(_Q_EMBEDDINGS):
             out.setdefault(r.data_row_pk, []).append(r.embedding_id)
         return out
 
     def project_rows(self) -> list[Any]:
-        t = store.project_rows
-        stmt = select(t).where(_in(t.c.data_row_pk, self.pks))
-        if not self.opts.all_projects:
-            stmt = stmt.where(_in(t.c.project_id, list(self.opts.project_ids or ())))
-        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.project_id)))
+        if self.opts.all_projects:
+            return list(self._run(_Q_PROJECT_ROWS_ALL))
+        return list(self._run(_Q_PROJECT_ROWS, list(self.opts.project_ids or ())))
 
     def labels(self, project_ids: list[str]) -> list[Any]:
-        t = store.labels
-        stmt = select(t).where(_in(t.c.data_row_pk, self.pks),
-                               _in(t.c.project_id, project_ids))
-        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.created_at, t.c.id)))
+        return list(self._run(_Q_LABELS, project_ids))
 
     def reviews(self, label_ids: list[str]) -> dict[str, list[Json]]:
-        t = store.reviews
-        rows = self.conn.execute(select(t).where(_in(t.c.label_id, label_ids))
-                                 .order_by(t.c.created_at, t.c.id))
         out: dict[str, list[Json]] = {}
-        for r in rows:
+        users = self.ctx.users
+        for r in self.conn.execute(_Q_REVIEWS, {"ids": label_ids}):
             out.setdefault(r.label_id, []).append(
-                {"id": r.id, "review_action": r.action, "reviewed_at": ms_to_row_time(r.created_at),
-                 "reviewed_by": self.ctx.users.get(r.created_by)})
+                {"id": r.id, "review_action": r.action,
+                 "reviewed_at": ms_to_row_time(r.created_at),
+                 "reviewed_by": users.get(r.created_by)})
         return out
 
-    def history(self) -> dict[tuple[str, int], list[Json]]:
-        t = store.workflow_history
-        rows = self.conn.execute(select(t).where(_in(t.c.data_row_pk, self.pks))
-                                 .order_by(t.c.project_id, t.c.data_row_pk, t.c.seq))
+    def history(self, project_ids: list[str]) -> dict[tuple[str, int], list[Json]]:
         out: dict[tuple[str, int], list[Json]] = {}
-        for r in rows:
+        users = self.ctx.users
+        for r in self._run(_Q_HISTORY, project_ids):
             out.setdefault((r.project_id, r.data_row_pk), []).append({
                 "action": r.action, "created_at": ms_to_row_time(r.created_at),
-                "created_by": self.ctx.users.get(r.created_by),
+                "created_by": users.get(r.created_by),
                 "previous_task_id": r.previous_task_id,
                 "previous_task_name": r.previous_task_name,
                 "next_task_id": r.next_task_id, "next_task_name": r.next_task_name,
@@ -201,28 +237,19 @@ class _Batch:
         return out
 
     def run_rows(self) -> list[Any]:
-        t = store.model_run_rows
-        stmt = select(t).where(_in(t.c.data_row_pk, self.pks))
-        if not self.opts.all_model_runs:
-            stmt = stmt.where(_in(t.c.model_run_id, list(self.opts.model_run_ids or ())))
-        return list(self.conn.execute(stmt.order_by(t.c.data_row_pk, t.c.model_run_id)))
+        if self.opts.all_model_runs:
+            return list(self._run(_Q_RUN_ROWS_ALL))
+        return list(self._run(_Q_RUN_ROWS, list(self.opts.model_run_ids or ())))
 
     def run_labels(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
-        mrl, lab = store.model_run_labels, store.labels
-        stmt = (select(mrl.c.model_run_id, lab).join(lab, lab.c.id == mrl.c.label_id)
-                .where(_in(mrl.c.data_row_pk, self.pks), _in(mrl.c.model_run_id, run_ids))
-                .order_by(lab.c.created_at, lab.c.id))
         out: dict[tuple[str, int], list[Any]] = {}
-        for r in self.conn.execute(stmt):
+        for r in self._run(_Q_RUN_LABELS, run_ids):
             out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
         return out
 
     def predictions(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
-        t = store.predictions
-        stmt = (select(t).where(_in(t.c.data_row_pk, self.pks), _in(t.c.model_run_id, run_ids))
-                .order_by(t.c.created_at, t.c.id))
         out: dict[tuple[str, int], list[Any]] = {}
-        for r in self.conn.execute(stmt):
+        for r in self._run(_Q_PREDICTIONS, run_ids):
             out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
         return out
 
@@ -286,7 +313,7 @@ def _projects(batch: _Batch) -> dict[int, Json]:
     labels = _group(batch.labels(project_ids), "data_row_pk")
     reviews = batch.reviews([r.id for rs in labels.values() for r in rs]) \
         if opts.label_details else {}
-    history = batch.history() if opts.project_details else {}
+    history = batch.history(project_ids) if opts.project_details else {}
     out: dict[int, Json] = {}
     for pr in prows:
         entry: Json = {
@@ -377,9 +404,4 @@ def build_rows(conn: Connection, ctx: Context, opts: Options, pks: list[int], *,
 
 def _embeddings(ctx: Context, r: Any, custom: list[str]) -> list[Json]:
     ids = ([CLIP_ID] if r.media_type in CLIP_MEDIA and CLIP_ID in ctx.embeddings else []) + custom
-    out = []
-    for eid in ids:
-        name, dims, is_custom = ctx.embeddings[eid]
-        out.append({"id": eid, "name": name, "dimensions": dims, "is_custom": is_custom,
-                    "values": [{"value": ctx.vector(eid, r.id)}]})
-    return out
+    return [ctx.embedding(eid, r.id) for eid in ids]
