@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from export_widget.client import Client, StreamType
-from export_widget.client.validation import ALL_FILTERS, ALL_PARAMS, field_errors
+from export_widget.client.validation import (
+    ALL_FILTERS,
+    ALL_PARAMS,
+    PARAMS_BY_SCOPE,
+    field_errors,
+)
 
 from .conftest import finish
 
@@ -30,8 +35,17 @@ filter_values: dict[str, Any] = {
     "batch_ids": id_lists, "global_keys": id_lists, "data_row_ids": id_lists,
     "task_queue_status": st.just("InReview"),
 }
-params_st = st.dictionaries(st.sampled_from([*ALL_PARAMS, "media_attributes"]), values,
-                            max_size=4)
+
+
+@st.composite
+def scoped_params(draw: st.DrawFn, scope: str) -> dict[str, Any]:
+    """Mostly keys of this scope with booleans, so about half the examples really export."""
+    own = st.sampled_from(PARAMS_BY_SCOPE[scope])
+    keys = st.one_of(own, own, st.sampled_from([*ALL_PARAMS, "media_attributes"]))
+    return draw(st.dictionaries(keys, st.one_of(st.booleans(), st.booleans(), values),
+                                max_size=3))
+
+
 filters_st = st.sampled_from([*ALL_FILTERS, "task_queue_status"]).flatmap(
     lambda k: st.fixed_dictionaries({k: filter_values[k]}))
 two_filters = st.tuples(filters_st, filters_st).map(lambda t: {**t[0], **t[1]})
@@ -46,13 +60,14 @@ def targets(client: Client) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(scope=st.sampled_from(["project", "dataset", "catalog"]), params=params_st,
-       filters=st.one_of(st.just({}), filters_st, two_filters))
-def test_random_configs_export_or_name_the_field(targets: dict[str, Any], scope: str,
-                                                 params: dict[str, Any],
-                                                 filters: dict[str, Any]) -> None:
+@given(data=st.data(), scope=st.sampled_from(["project", "dataset", "catalog"]),
+       filters=st.one_of(st.just({}), st.just({}), filters_st, two_filters))
+def test_random_configs_export_or_name_the_field(targets: dict[str, Any], data: st.DataObject,
+                                                 scope: str, filters: dict[str, Any]) -> None:
+    params = data.draw(scoped_params(scope), label="params")
     errors = field_errors(scope, params, filters)
     target = targets[scope]
+    event("rejected" if errors else "exported")
     if errors:
         with pytest.raises(ValueError) as caught:
             target.export(params=params, filters=filters)
