@@ -48,6 +48,10 @@ Item = tuple[str, dict[str, Any]]
 class RowSource(Protocol):
     """Where a task's lines come from (the data side's export_query, in production)."""
 
+    def check(self, spec: Any) -> None:
+        """Raise ValueError (naming the field) if the export cannot run as asked."""
+        ...
+
     def count(self, spec: Any) -> int: ...
 
     def batches(self, spec: Any) -> Iterator[list[Item]]: ...
@@ -217,9 +221,14 @@ class ExportEngine:
         input: dict[str, Any],
         metadata: dict[str, Any] | None = None,
     ) -> TaskRecord:
-        """Record a task and queue it; raises TaskLimitError past the running limits."""
+        """Check the spec, record a task and queue it.
+
+        Raises ValueError for a spec the source refuses and TaskLimitError past the
+        running limits; neither leaves a task behind.
+        """
         if self._stopping.is_set():
             raise RuntimeError("the export engine is shutting down")
+        self._source.check(spec)
         task = self.tasks.create(
             name=name,
             created_by=created_by,

@@ -457,6 +457,8 @@ def _start(
         )
     except TaskLimitError as exc:
         raise ApiError(str(exc), "OPERATION_NOT_ALLOWED") from exc
+    except ValueError as exc:
+        raise bad_input(str(exc)) from exc
     return {"taskId": task.id, "isStreamable": True}
 
 

@@ -39,6 +39,10 @@ class ListSource:
         self.fail_after = fail_after
         self.first_batch_out = threading.Event()
 
+    def check(self, spec: Any) -> None:
+        if spec == "refuse":
+            raise ValueError("params.includeAttachments: expected true or false, got 'yes'")
+
     def count(self, spec: Any) -> int:
         return len(self.items)
 
@@ -279,4 +283,13 @@ def test_reading_outside_the_committed_bytes_is_refused(db: Engine, tmp_path: Pa
     assert header is not None
     with pytest.raises(LookupError, match="outside the"):
         engine.read(task_id, StreamName.RESULT, 0, header.size)
+    engine.close()
+
+
+def test_a_spec_the_source_refuses_creates_no_task(db: Engine, tmp_path: Path) -> None:
+    engine = _engine(db, tmp_path, ListSource([]))
+    with pytest.raises(ValueError, match="includeAttachments"):
+        engine.start_export("refuse", name=None, created_by="u1", organization_id="o1",
+                            scope="catalog", target_id=None, project_id=None, input={})
+    assert engine.tasks.list_for_user("u1", task_id=None, skip=0, first=10) == []
     engine.close()

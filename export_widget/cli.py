@@ -1,0 +1,82 @@
+"""`export-widget serve`: run the local export server from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from export_widget.server.runner import DEFAULT_DATA_DIR, build_server
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="export-widget",
+                                     description="Labelbox-style export server and tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the export server")
+    serve.add_argument("--demo", action="store_true", help="seed the demo workspace")
+    serve.add_argument("--db", metavar="URL", default=None,
+                       help="SQLAlchemy URL of the store (default: DATA_DIR/store.sqlite)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to bind (default 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
+    serve.add_argument("--api-key", default=None,
+                       help="the API key clients must send (default: generated)")
+    serve.add_argument("--rows", type=int, default=0,
+                       help="with --demo: grow the large image project to N rows")
+    serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
+                       help=f"where exports and the default store live (default "
+                            f"{DEFAULT_DATA_DIR}/)")
+    return parser
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    if not 0 <= args.port <= 65535:
+        return f"--port: must be between 0 and 65535, got {args.port}"
+    if args.rows < 0:
+        return f"--rows: must be >= 0, got {args.rows}"
+    if args.rows and not args.demo:
+        return "--rows: only applies with --demo"
+    if args.api_key is not None and not args.api_key.strip():
+        return "--api-key: must not be empty"
+    return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    problem = _check(args)
+    if problem:
+        print(f"export-widget serve: {problem}", file=sys.stderr)
+        return 2
+    parts = build_server(db_url=args.db, demo=args.demo, rows=args.rows, api_key=args.api_key,
+                         data_dir=args.data_dir)
+    config = uvicorn.Config(parts.app, host=args.host, port=args.port, log_level="warning",
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    original_startup = server.startup
+
+    async def startup(sockets: object = None) -> None:
+        await original_startup(sockets=sockets)  # type: ignore[arg-type]
+        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
+        print(f"endpoint: http://{args.host}:{port}/graphql", flush=True)
+        print(f"api key:  {parts.api_key}", flush=True)
+        print(f"store:    {parts.db_url}", flush=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    try:
+        server.run()
+    finally:
+        parts.engine.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # argparse already refused unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())
