@@ -27,9 +27,17 @@ class Call:
 
 
 class RecordingProxy:
+    """Forwards POSTs (recorded) and GETs to `upstream`.
+
+    The Host header is passed through, so the server signs chunk URLs that point back at
+    the proxy; `cut_downloads` makes the next N chunk downloads stop halfway, once each.
+    """
+
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.calls: list[Call] = []
+        self.cut_downloads = 0
+        self.downloads: list[tuple[str, str | None, int]] = []  # path, Range, bytes sent
         self._lock = threading.Lock()
         proxy = self
 
@@ -49,7 +57,7 @@ class RecordingProxy:
                 except ValueError:
                     pass
                 headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "accept")}
+                           if k.lower() in ("authorization", "content-type", "accept", "host")}
                 answer = httpx.post(proxy.upstream + self.path, content=body, headers=headers,
                                     timeout=60)
                 self.send_response(answer.status_code)
@@ -57,6 +65,26 @@ class RecordingProxy:
                 self.send_header("Content-Length", str(len(answer.content)))
                 self.end_headers()
                 self.wfile.write(answer.content)
+
+            def do_GET(self) -> None:
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("range",)}
+                answer = httpx.get(proxy.upstream + self.path, headers=headers, timeout=60)
+                body = answer.content
+                with proxy._lock:
+                    cut = proxy.cut_downloads > 0
+                    proxy.cut_downloads -= int(cut)
+                sent = len(body) // 2 if cut else len(body)
+                proxy.downloads.append((self.path, self.headers.get("Range"), sent))
+                self.send_response(answer.status_code)
+                for key in ("content-type", "content-range"):
+                    if key in answer.headers:
+                        self.send_header(key, answer.headers[key])
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:sent])
+                self.wfile.flush()
+                if cut:
+                    self.close_connection = True
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"

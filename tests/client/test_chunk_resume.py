@@ -13,8 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from export_widget.client import Client
 from export_widget.client.errors import NetworkError
 from export_widget.client.transport import ChunkInfo, RetryPolicy, Transport
+from export_widget.server.runner import LocalServer
+
+from .conftest import finish
+from .recording_proxy import RecordingProxy
 
 PAYLOAD = "".join(f'{{"row": {i}, "text": "naïve 日本語 {i}"}}\n' for i in range(2000)).encode()
 
@@ -115,3 +120,23 @@ def test_a_sub_range_of_the_file_is_cut_exactly(chunk_server: tuple[str, Faults]
     # A chunk URL always serves its own range; the reader must not read past `end`.
     got = b"".join(_transport().iter_chunk(ChunkInfo(0, 99, 0, 0, url)))
     assert got == PAYLOAD[:100]
+
+
+def test_export_stream_survives_cut_downloads_through_a_proxy(server: LocalServer,
+                                                              client: Client) -> None:
+    """End to end: the real server's chunk downloads are cut halfway, twice."""
+    proxy = RecordingProxy(server.base_url)
+    try:
+        with Client(api_key=server.api_key, endpoint=proxy.endpoint,
+                    retry=RetryPolicy(attempts=4, backoff=0.01)) as via_proxy:
+            task = finish(via_proxy.get_catalog().export(params={"attachments": True}))
+            direct = [o.json_str for o in
+                      finish(client.get_task(task.uid)).get_stream()]
+            proxy.cut_downloads = 2
+            got = [o.json_str for o in task.get_stream()]
+        assert got == direct and got
+        cut = [d for d in proxy.downloads if d[0].startswith("/files/")]
+        assert len(cut) >= 3  # two cut answers, then the retries that completed them
+        assert all(path == cut[0][0] for path, _, _ in cut[:3])
+    finally:
+        proxy.close()
