@@ -71,11 +71,10 @@ def load_catalog(client: Any) -> Catalog:
 
 def _timezone(client: Any) -> str:
     # Non-ISO dates are read in the user's timezone by the server, as the SDK does.
-    getter = getattr(client, "get_user", None)
+    getter = getattr(client, "get_user_timezone", None)
     if getter is None:
         return "UTC"
     try:
-        user = getter()
+        return str(getter() or "UTC")
     except Exception:
         return "UTC"
-    return str(getattr(user, "timezone", None) or "UTC")

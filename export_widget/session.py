@@ -156,6 +156,7 @@ class ExportSession:
         self._total_rows: int | None = None
         self._reader_error: BaseException | None = None
         self._reader_done = threading.Event()
+        self._last_publish = 0.0
         self.status: Status = idle_status()
 
     # -- control (any thread) -------------------------------------------------------------
@@ -192,14 +193,13 @@ class ExportSession:
     # -- the worker -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        last = 0.0
         try:
             self._publish("queued", "Creating the export task…")
             self.task = self.request.run(self.client)
             if self._cancel.is_set():
-                self._finish("cancelled", "Cancelled before the task started.")
+                self._finish("cancelled", f"Cancelled: task {self.task.uid} was created, "
+                             "no rows were read.")
                 return
-            self._publish("running", f"Task {self.task.uid} created.")
             reader = threading.Thread(target=self._read_rows, name="export-widget-reader",
                                       daemon=True)
             reader.start()
@@ -208,6 +208,7 @@ class ExportSession:
                 now = time.monotonic()
                 if self._cancel.is_set():
                     self._cancel_task()
+                    reader.join(timeout=1.0)  # so the last snapshot counts what was kept
                     self._finish("cancelled", f"Cancelled; {self.rows.count:,} rows kept.")
                     return
                 if now >= next_poll and self._server_state == "IN_PROGRESS":
@@ -215,9 +216,8 @@ class ExportSession:
                     next_poll = now + POLL_INTERVAL
                 if self._reader_done.is_set():
                     break
-                if now - last >= self._interval:
+                if now - self._last_publish >= self._interval:
                     self._publish(self._live_state(), self._live_message())
-                    last = now
                 self._reader_done.wait(min(self._interval, 0.05))
             if self._reader_error is not None:
                 raise self._reader_error
@@ -236,12 +236,13 @@ class ExportSession:
             self._finish("failed", f"{type(exc).__name__}: {exc}.{kept}".replace("..", "."))
 
     def _read_rows(self) -> None:
+        batch: list[str] = []
         try:
             stream = self._open_stream("RESULT", live=True)
-            batch: list[str] = []
             last_flush = time.monotonic()
             for out in stream:
                 if self._cancel.is_set():
+                    batch = []
                     return
                 if self._stream_started is None:
                     self._stream_started = time.monotonic()
@@ -251,15 +252,16 @@ class ExportSession:
                     self.rows.append(batch)
                     batch = []
                     last_flush = now
-            if batch and not self._cancel.is_set():
-                self.rows.append(batch)
         except ValueError as exc:
             # A live stream of an export with no rows ends with "offset is out of range".
-            if self.rows.count or "out of range" not in str(exc):
+            if self.rows.count or batch or "out of range" not in str(exc):
                 self._reader_error = exc
         except BaseException as exc:
             self._reader_error = exc
         finally:
+            # Whole lines already received are kept, whatever ended the stream.
+            if batch and not self._cancel.is_set():
+                self.rows.append(batch)
             self._reader_done.set()
 
     def _read_errors(self) -> None:
@@ -317,6 +319,8 @@ class ExportSession:
         return "streaming" if self.rows.count > 0 else "running"
 
     def _live_message(self) -> str:
+        if self._server_pct is None and self.rows.count == 0:
+            return f"Task {getattr(self.task, 'uid', '')} created; waiting for the server."
         if self._server_state == "IN_PROGRESS":
             return "The server is exporting; rows appear as they are written."
         return "The server has finished; reading the rest of the rows."
@@ -342,6 +346,7 @@ class ExportSession:
                       errors=self.errors.count, message=message, seq=self._seq)
 
     def _publish(self, state: State, message: str) -> None:
+        self._last_publish = time.monotonic()
         self.status = self._snapshot(state, message)
         if self._on_status is not None:
             try:

@@ -1,0 +1,294 @@
+"""The widget's Python model without a kernel: real server, real client, real spool.
+
+The custom-message handler is driven directly, with `send` captured, as the browser would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from export_widget.client import Client, JsonConverter, NetworkError, RetryPolicy, StreamType
+from export_widget.server.runner import start_local_server
+from export_widget.session import ExportSession
+from export_widget.widget import ExportWidget
+
+
+class Recorder:
+    """Captures what the widget sends to the browser, and every status it publishes."""
+
+    def __init__(self, widget: ExportWidget) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.statuses: list[tuple[float, dict[str, Any]]] = []
+        widget.send = self.sent.append  # type: ignore[method-assign,assignment]
+        widget.observe(lambda ch: self.statuses.append((time.monotonic(), ch["new"])),
+                       names=["status"])
+
+    def reply(self, rid: str) -> dict[str, Any]:
+        found = [m for m in self.sent if m.get("id") == rid]
+        assert len(found) == 1, f"expected one reply to {rid}, got {found}"
+        return found[0]
+
+
+def message(widget: ExportWidget, **content: Any) -> None:
+    widget._on_custom(widget, content, [])
+
+
+@pytest.fixture(scope="module")
+def client(server: Any) -> Iterator[Client]:
+    with Client(api_key=server.api_key, endpoint=server.endpoint) as c:
+        yield c
+
+
+@pytest.fixture
+def widget(client: Client) -> ExportWidget:
+    return ExportWidget(client)
+
+
+def project_id(widget: ExportWidget, name_part: str = "") -> str:
+    for p in widget.catalog["projects"]:
+        if name_part.lower() in p["name"].lower():
+            return str(p["id"])
+    raise AssertionError(f"no project like {name_part!r} in {widget.catalog['projects']}")
+
+
+def project_config(widget: ExportWidget, **extra: Any) -> dict[str, Any]:
+    pid = project_id(widget, "street")
+    return {"scope": "project", "target_id": pid, "params": {"label_details": True},
+            "filters": {}, **extra}
+
+
+def test_catalog_names_every_kind_of_export_target(widget):
+    cat = widget.catalog
+    assert "error" not in cat
+    for key in ("projects", "datasets", "slices", "model_runs"):
+        assert cat[key], f"catalog has no {key}"
+        assert all(x["id"] and x["name"] for x in cat[key])
+    assert all(r["model_name"] for r in cat["model_runs"])
+    pid = project_id(widget, "street")
+    assert [b["name"] for b in cat["batches"][pid]]
+    assert cat["scopes"]["model_run"]["filters"] == []
+    assert "workflow_status" in cat["scopes"]["project"]["filters"]
+    assert cat["timezone"]
+
+
+def test_validation_names_each_bad_field(widget):
+    widget.config = {
+        "scope": "project", "target_id": project_id(widget),
+        "params": {"predictions": True},
+        "filters": {"global_keys": [f"k{i}" for i in range(2001)],
+                    "label_created_at": ["2024-13-01", None],
+                    "workflow_status": "Finished"},
+    }
+    v = widget.validation
+    assert set(v) == {"predictions", "global_keys", "label_created_at", "workflow_status"}
+    assert v["global_keys"] == "global_keys: global_key filter only supports a max of 2000 items."
+    assert v["label_created_at"].startswith("label_created_at: Incorrect format for: 2024-13-01.")
+    assert v["predictions"].startswith("predictions: not a parameter of project exports")
+    widget.config = project_config(widget)
+    assert widget.validation == {}
+
+
+def test_validation_asks_for_a_target_and_for_rows_to_export(widget):
+    widget.config = {"scope": "dataset", "params": {}, "filters": {}}
+    assert widget.validation == {"target_id": "target_id: choose a dataset to export"}
+    widget.config = {"scope": "data_rows", "params": {}, "filters": {}}
+    assert list(widget.validation) == ["data_row_ids"]
+    widget.config = {"scope": "dataset", "target_id": widget.catalog["datasets"][0]["id"],
+                     "params": {"project_ids": [f"p{i}" for i in range(31)]}, "filters": {}}
+    assert widget.validation == {"project_ids": "project_ids: project_ids cannot exceed 30 items"}
+
+
+def test_empty_lists_and_open_ranges_mean_no_filter(widget):
+    widget.config = project_config(widget, filters={
+        "global_keys": [], "batch_ids": [], "last_activity_at": [None, None],
+        "label_created_at": ["", "2030-01-01"], "workflow_status": ""})
+    assert widget.validation == {}
+    assert widget.export_kwargs() == {
+        "filters": {"label_created_at": [None, "2030-01-01"]}, "params": {"label_details": True}}
+
+
+def test_start_message_runs_the_export_to_done_and_pages_come_from_the_spool(widget, client):
+    rec = Recorder(widget)
+    message(widget, type="start", id="s1", config=project_config(widget))
+    assert rec.reply("s1") == {"type": "ack", "id": "s1", "action": "start", "ok": True,
+                               "message": ""}
+    final = widget.wait(timeout=60)
+    assert final["state"] == "done"
+    states = [s["state"] for _, s in rec.statuses]
+    assert states[0] == "queued" and states[-1] == "done"
+    assert final["percent"] == 100.0 and final["rows"] > 0 and final["bytes"] > 0
+    task = widget.task
+    assert task.status == "COMPLETE"
+    assert final["rows"] == task.get_total_lines(StreamType.RESULT)
+    # The spool holds exactly what the client streams.
+    streamed = [o.json_str for o in task.get_stream(JsonConverter(), StreamType.RESULT)]
+    assert widget.session is not None
+    assert widget.session.rows.page(0, len(streamed) + 5) == streamed
+    # A page request is answered from the spool, with the id echoed.
+    message(widget, type="page", id="p1", stream="result", line=1, n=3)
+    page = rec.reply("p1")
+    assert page["total"] == final["rows"] and page["line"] == 1
+    assert page["lines"] == streamed[1:4]
+    message(widget, type="page", id="p2", stream="result", line=10_000, n=50)
+    assert rec.reply("p2")["lines"] == []
+
+
+def test_rows_and_dataframe_hold_the_exported_rows(widget):
+    widget.start(project_config(widget))
+    widget.wait(timeout=60)
+    rows = widget.rows()
+    assert len(rows) == widget.status["rows"]
+    assert all(r["data_row"]["id"] for r in rows)
+    assert widget.rows(1, 3) == rows[1:3]
+    frame = widget.to_pandas()
+    assert len(frame) == len(rows) and "data_row.id" in frame.columns
+
+
+def test_export_kwargs_is_the_exact_export_call(widget, client):
+    pid = project_id(widget, "street")
+    widget.config = project_config(widget, filters={"workflow_status": "Done"})
+    kwargs = widget.export_kwargs()
+    assert kwargs == {"filters": {"workflow_status": "Done"}, "params": {"label_details": True}}
+    assert widget.export_call() == (f"client.get_project({pid!r}).export(filters="
+                                    "{'workflow_status': 'Done'}, params={'label_details': True})")
+    direct = client.get_project(pid).export(**kwargs)
+    direct.wait_till_done()
+    widget.start()
+    assert widget.wait(timeout=60)["rows"] == (direct.get_total_lines(StreamType.RESULT) or 0)
+
+
+def test_a_bad_start_is_refused_with_the_fields_named(widget):
+    rec = Recorder(widget)
+    bad = project_config(widget, filters={"data_row_ids": ["x"] * 2001})
+    message(widget, type="start", id="s2", config=bad)
+    reply = rec.reply("s2")
+    assert reply["ok"] is False
+    assert reply["message"] == "data_row_ids: data_row_id filter only supports a max of 2000 items."
+    assert widget.session is None and widget.status["state"] == "idle"
+
+
+@pytest.fixture(scope="module")
+def big_client() -> Iterator[Client]:
+    """A bigger workspace, so an export runs long enough to publish many snapshots."""
+    with start_local_server(demo=True, rows=20_000) as big, \
+            Client(api_key=big.api_key, endpoint=big.endpoint) as c:
+        yield c
+
+
+def test_status_updates_come_at_most_ten_a_second(big_client):
+    widget = ExportWidget(big_client)
+    rec = Recorder(widget)
+    widget.start({"scope": "catalog", "params": {"data_row_details": True}, "filters": {}})
+    final = widget.wait(timeout=120)
+    assert final["state"] == "done" and final["rows"] >= 20_000
+    times = [t for t, _ in rec.statuses]
+    assert len(times) >= 3
+    gaps = [b - a for a, b in itertools.pairwise(times[:-1])]  # the final one is exempt
+    assert min(gaps) >= 0.09, f"status snapshots {min(gaps):.3f} s apart"
+    seqs = [s["seq"] for _, s in rec.statuses]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def cancel_on(widget: ExportWidget, states: set[str]) -> None:
+    def handler(change: dict[str, Any]) -> None:
+        if change["new"]["state"] in states and not widget.session.finished:  # type: ignore[union-attr]
+            message(widget, type="cancel", id=f"c-{change['new']['seq']}")
+
+    widget.observe(handler, names=["status"])
+
+
+def test_cancel_while_streaming_ends_cancelled_and_keeps_what_was_read(big_client):
+    widget = ExportWidget(big_client)
+    rec = Recorder(widget)
+    cancel_on(widget, {"running", "streaming"})
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    final = widget.wait(timeout=60)
+    assert final["state"] == "cancelled"
+    assert next(m["ok"] for m in rec.sent if m.get("action") == "cancel") is True
+    assert final["message"].startswith("Cancelled;")
+    assert widget.session is not None and final["rows"] == widget.session.rows.count
+    assert final["rows"] < 20_000
+    time.sleep(0.5)  # the reader has stopped: nothing more lands in the spool
+    assert widget.session.rows.count == final["rows"]
+
+
+def test_cancel_before_the_task_exists_ends_cancelled(widget):
+    rec = Recorder(widget)
+    cancel_on(widget, {"queued"})
+    widget.start(project_config(widget))
+    final = widget.wait(timeout=60)
+    assert final["state"] == "cancelled" and final["rows"] == 0
+    assert final["message"].endswith("was created, no rows were read.")
+    message(widget, type="cancel", id="late")
+    assert rec.reply("late") == {"type": "ack", "id": "late", "action": "cancel", "ok": False,
+                                 "message": "No export is running."}
+
+
+def test_a_second_start_while_running_is_refused(widget):
+    rec = Recorder(widget)
+    started = threading.Event()
+
+    def try_again(change: dict[str, Any]) -> None:
+        if change["new"]["state"] == "queued" and not started.is_set():
+            started.set()
+            message(widget, type="start", id="again", config=project_config(widget))
+
+    widget.observe(try_again, names=["status"])
+    widget.start(project_config(widget))
+    widget.wait(timeout=60)
+    assert rec.reply("again")["ok"] is False
+    assert rec.reply("again")["message"] == "an export is running; cancel it first"
+
+
+def test_a_failure_keeps_the_spooled_rows_and_says_why(widget, monkeypatch):
+    """The connection drops after five rows: the rows stay, the status says what happened."""
+    real_open = ExportSession._open_stream
+
+    def flaky(self: ExportSession, kind: str, live: bool) -> Iterator[Any]:
+        def lines() -> Iterator[Any]:
+            for i, out in enumerate(real_open(self, kind, live)):
+                if i == 5:
+                    raise NetworkError("connection reset by peer")
+                yield out
+        return lines()
+
+    monkeypatch.setattr(ExportSession, "_open_stream", flaky)
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    final = widget.wait(timeout=60)
+    assert final["state"] == "failed"
+    assert final["rows"] == 5 and len(widget.rows()) == 5
+    assert final["message"] == "NetworkError: connection reset by peer. 5 rows kept."
+
+
+def test_a_server_that_is_gone_fails_the_export_with_the_reason():
+    srv = start_local_server(demo=True)
+    c = Client(api_key=srv.api_key, endpoint=srv.endpoint,
+               retry=RetryPolicy(attempts=2, backoff=0.01))
+    widget = ExportWidget(c)
+    srv.stop()
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    final = widget.wait(timeout=60)
+    assert final["state"] == "failed"
+    assert final["message"].startswith("NetworkError: cannot reach")
+
+
+def test_page_requests_are_bounded_and_name_bad_input(widget):
+    rec = Recorder(widget)
+    message(widget, type="page", id="e1", stream="result", line=0, n=5)
+    assert rec.reply("e1")["lines"] == [] and rec.reply("e1")["total"] == 0
+    message(widget, type="page", id="e2", stream="result", line="x", n=5)
+    assert rec.reply("e2")["type"] == "error"
+    message(widget, type="bogus", id="e3")
+    assert rec.reply("e3") == {"type": "error", "id": "e3", "message": "type: unknown 'bogus'"}
+
+
+def test_the_api_key_never_enters_a_trait(widget, server):
+    state = widget.get_state()
+    assert server.api_key not in repr({k: v for k, v in state.items()
+                                       if k not in ("_esm", "_css")})
