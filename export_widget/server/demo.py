@@ -234,9 +234,11 @@ class _Demo:
     def row_details(self, spec: MediaSpec, pk: int, i: int, name: str) -> None:
         stem = name.rsplit(".", 1)[0]
         mt = spec.media_type
-        att = lambda kind, value, label=None: self.t.add(  # noqa: E731
-            store.attachments, id=self.id("attachment", f"{pk}|{kind}"), data_row_pk=pk,
-            type=kind, value=value, name=label)
+
+        def att(kind: str, value: str, label: str) -> None:
+            self.t.add(store.attachments, id=self.id("attachment", f"{pk}|{kind}"),
+                       data_row_pk=pk, type=kind, value=value, name=label)
+
         if mt == "IMAGE":
             att("IMAGE_OVERLAY", f"/media/overlays/{stem}.svg", "detections")
             att("TEXT", f"Camera {i % 6 + 1}, northbound — caméra", "camera")

@@ -128,9 +128,9 @@ class Workspace:
 
     def _project_counts(self, ids: list[str]) -> dict[str, int]:
         pr = store.project_rows
-        rows = self._all(select(pr.c.project_id, func.count()).where(pr.c.project_id.in_(ids))
-                         .group_by(pr.c.project_id))
-        return {r[0]: r[1] for r in rows}
+        rows = self._all(select(pr.c.project_id, func.count().label("n"))
+                         .where(pr.c.project_id.in_(ids)).group_by(pr.c.project_id))
+        return {r.project_id: int(r.n) for r in rows}
 
     def project(self, project_id: str) -> Json | None:
         row = self._one(select(store.projects).where(store.projects.c.id == project_id))
@@ -150,9 +150,9 @@ class Workspace:
 
     def _dataset_counts(self, ids: list[str]) -> dict[str, int]:
         dr = store.data_rows
-        rows = self._all(select(dr.c.dataset_id, func.count()).where(dr.c.dataset_id.in_(ids))
-                         .group_by(dr.c.dataset_id))
-        return {r[0]: r[1] for r in rows}
+        rows = self._all(select(dr.c.dataset_id, func.count().label("n"))
+                         .where(dr.c.dataset_id.in_(ids)).group_by(dr.c.dataset_id))
+        return {r.dataset_id: int(r.n) for r in rows}
 
     def dataset(self, dataset_id: str) -> Json | None:
         row = self._one(select(store.datasets).where(store.datasets.c.id == dataset_id))
