@@ -9,12 +9,13 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from export_widget.client import Client, JsonConverter, NetworkError, RetryPolicy, StreamType
-from export_widget.server.runner import start_local_server
+from export_widget.server.runner import LocalServer, start_local_server
 from export_widget.session import ExportSession
 from export_widget.widget import ExportWidget
 
@@ -33,6 +34,11 @@ class Recorder:
         found = [m for m in self.sent if m.get("id") == rid]
         assert len(found) == 1, f"expected one reply to {rid}, got {found}"
         return found[0]
+
+
+def private_server(directory: Path, rows: int = 0) -> LocalServer:
+    return start_local_server(db_url=f"sqlite:///{directory / 'store.sqlite'}", demo=True,
+                              rows=rows, data_dir=directory)
 
 
 def message(widget: ExportWidget, **content: Any) -> None:
@@ -174,9 +180,9 @@ def test_a_bad_start_is_refused_with_the_fields_named(widget):
 
 
 @pytest.fixture(scope="module")
-def big_client() -> Iterator[Client]:
+def big_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     """A bigger workspace, so an export runs long enough to publish many snapshots."""
-    with start_local_server(demo=True, rows=20_000) as big, \
+    with private_server(tmp_path_factory.mktemp("big"), rows=20_000) as big, \
             Client(api_key=big.api_key, endpoint=big.endpoint) as c:
         yield c
 
@@ -266,8 +272,8 @@ def test_a_failure_keeps_the_spooled_rows_and_says_why(widget, monkeypatch):
     assert final["message"] == "NetworkError: connection reset by peer. 5 rows kept."
 
 
-def test_a_server_that_is_gone_fails_the_export_with_the_reason():
-    srv = start_local_server(demo=True)
+def test_a_server_that_is_gone_fails_the_export_with_the_reason(tmp_path):
+    srv = private_server(tmp_path)
     c = Client(api_key=srv.api_key, endpoint=srv.endpoint,
                retry=RetryPolicy(attempts=2, backoff=0.01))
     widget = ExportWidget(c)
