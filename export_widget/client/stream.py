@@ -12,13 +12,14 @@ ever see whole JSON lines (the SDK's old Stream yielded a fragment there).
 from __future__ import annotations
 
 import enum
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import orjson
 
 from .errors import ExportTaskException, LabelboxError
 from .transport import ChunkInfo
@@ -74,7 +75,7 @@ class JsonConverterOutput:
 
     @cached_property
     def json(self) -> Any:
-        return json.loads(self.json_str)
+        return orjson.loads(self.json_str)
 
 
 class JsonConverter:
