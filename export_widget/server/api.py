@@ -52,7 +52,7 @@ def _error_body(message: str, code: str) -> dict[str, Any]:
 
 
 def _format_error(error: GraphQLError) -> dict[str, Any]:
-    formatted: dict[str, Any] = error.formatted
+    formatted: dict[str, Any] = dict(error.formatted)
     extensions = dict(formatted.get("extensions") or {})
     if "code" not in extensions:
         if error.original_error is not None and not isinstance(error.original_error,

@@ -13,6 +13,7 @@ trust the counters, so they never see a half-written line.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import sys
 import threading
@@ -244,10 +245,10 @@ class ExportEngine:
         future = self._pool.submit(self._run, task.id, spec)
         with self._futures_lock:
             self._futures[task.id] = future
-        future.add_done_callback(lambda _f, tid=task.id: self._forget(tid))
+        future.add_done_callback(functools.partial(self._forget_future, task.id))
         return task
 
-    def _forget(self, task_id: str) -> None:
+    def _forget_future(self, task_id: str, _future: Future[None]) -> None:
         with self._futures_lock:
             self._futures.pop(task_id, None)
 

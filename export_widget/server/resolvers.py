@@ -20,7 +20,8 @@ from ariadne import (
     load_schema_from_path,
     make_executable_schema,
 )
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLSchema
+from graphql import GraphQLResolveInfo as _ResolveInfo
 
 from export_widget.server.engine import Chunk, ExportEngine
 from export_widget.server.signing import ChunkGrant, ChunkSigner
@@ -29,6 +30,8 @@ from export_widget.server.tasks import StreamName, TaskLimitError, TaskRecord, T
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 MAX_PAGE = 1_000
 MAX_IDS = 2_000
+
+GraphQLResolveInfo = _ResolveInfo[dict[str, Any]]
 
 
 class Workspace(Protocol):
@@ -95,15 +98,17 @@ json_scalar = ScalarType("JSON")
 def serialize_datetime(value: Any) -> str:
     """Epoch milliseconds or datetimes as `2024-01-01T00:00:00.000Z`, the SDK's format."""
     if isinstance(value, str):
-        return value
+        return str(value)
+    moment: datetime
     if isinstance(value, int | float):
-        value = datetime.fromtimestamp(value / 1000, tz=UTC)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    raise TypeError(f"DateTime: cannot serialize {type(value).__name__}")
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+    elif isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        raise TypeError(f"DateTime: cannot serialize {type(value).__name__}")
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
 
 
 @uint64_scalar.serializer
@@ -112,7 +117,6 @@ def serialize_uint64(value: Any) -> str:
     return str(int(value))
 
 
-@uint64_scalar.value_parser
 def parse_uint64(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("UInt64: expected an integer or a string of digits, got a boolean")
@@ -129,13 +133,11 @@ def parse_uint64(value: Any) -> int:
     return number
 
 
-@uint64_scalar.literal_parser
 def parse_uint64_literal(node: Any, _variables: Any = None) -> int:
-    return parse_uint64(getattr(node, "value", None) if node.kind == "string_value"
-                        else int(node.value))
+    raw = node.value
+    return parse_uint64(raw if node.kind == "string_value" else int(raw))
 
 
-@page_size_scalar.value_parser
 def parse_page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"PageSize: expected an integer, got {value!r}")
@@ -144,14 +146,19 @@ def parse_page_size(value: Any) -> int:
     return value
 
 
-@page_size_scalar.literal_parser
 def parse_page_size_literal(node: Any, _variables: Any = None) -> int:
     return parse_page_size(int(node.value))
 
 
-@page_size_scalar.serializer
 def serialize_page_size(value: Any) -> int:
     return int(value)
+
+
+uint64_scalar.set_value_parser(parse_uint64)
+uint64_scalar.set_literal_parser(parse_uint64_literal)
+page_size_scalar.set_value_parser(parse_page_size)
+page_size_scalar.set_literal_parser(parse_page_size_literal)
+page_size_scalar.set_serializer(serialize_page_size)
 
 
 # -- helpers ------------------------------------------------------------------------------
