@@ -11,6 +11,7 @@ from export_widget.client import Client, ExportTask, ExportTimeoutError, Project
 from export_widget.server.runner import LocalServer, start_local_server
 
 from .conftest import finish
+from .recording_proxy import RecordingProxy
 
 ROWS = 20_000
 PARAMS = {"attachments": True, "metadata_fields": True, "embeddings": True,
@@ -98,3 +99,26 @@ def test_with_line_across_chunks(done: ExportTask, fraction: float) -> None:
     first = next(outputs)
     assert first.current_line == line
     assert sum(1 for _ in outputs) == total - line - 1
+
+
+def test_live_read_waits_for_completion_when_the_server_has_no_running_header(
+        big_server: LocalServer, big_client: Client, large: Project) -> None:
+    """Labelbox's own server answers no header for a running task: fall back to waiting."""
+    proxy = RecordingProxy(big_server.base_url)
+    proxy.hide_running_headers = True
+    try:
+        with Client(api_key=big_server.api_key, endpoint=proxy.endpoint) as via_proxy:
+            task = via_proxy.get_project(large.uid).export(params=PARAMS)
+            probe = ExportTask.get_task(big_client, task.uid)
+            first_status = None
+            count = 0
+            for _ in task.get_stream(live=True, poll_interval=0.1):
+                if first_status is None:
+                    probe.refresh()
+                    first_status = probe.status
+                count += 1
+        assert proxy.hidden_headers > 0  # the reader did meet a running task with no header
+        assert first_status == "COMPLETE"
+        assert count == probe.get_total_lines(StreamType.RESULT)
+    finally:
+        proxy.close()
