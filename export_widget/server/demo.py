@@ -211,7 +211,7 @@ class _Demo:
     def dataset(self, spec: MediaSpec, start_pk: int) -> list[tuple[int, str, str]]:
         """Insert a dataset's rows; returns (pk, id, file name) per row."""
         ds = self.id("dataset", spec.media_type)
-        created = ROWS_CREATED_MS - DAY_MS
+        created = ROWS_CREATED_MS - DAY_MS + MEDIA.index(spec) * HOUR_MS
         self.t.add(store.datasets, id=ds, name=spec.dataset,
                    description=f"Demo {spec.media_type.lower()} data", created_by=self.owner,
                    created_at=created, updated_at=created)
@@ -275,7 +275,9 @@ class _Demo:
         Returns the project id and the first label id per labeled row pk.
         """
         pid = self.id("project", key)
-        created = LABELS_START_MS - 10 * DAY_MS
+        # Projects (and datasets) are created an hour apart so listings keep the demo order.
+        created = LABELS_START_MS - 10 * DAY_MS + len(self.project_ids) * HOUR_MS
+        self.project_ids.append(pid)
         self.t.add(store.projects, id=pid, name=name,
                    description=f"Demo {spec.media_type.lower()} project",
                    media_type=spec.media_type, ontology_id=self.ontologies[spec.media_type],
@@ -408,6 +410,7 @@ class _Demo:
 
     def build(self) -> None:
         self.activity: dict[int, int] = {}
+        self.project_ids: list[str] = []
         self.basics()
         pk = 1
         by_type: dict[str, list[tuple[int, str, str]]] = {}
@@ -500,7 +503,7 @@ def seed_large(engine: Engine, *, rows: int, seed: int = 7) -> None:
     users = {key: cuid(seed, "user", key) for key, *_ in USERS}
     queues = {status: (cuid(seed, "task_queue", f"large|{status}"), name)
               for status, name in QUEUES}
-    created = LABELS_START_MS - 20 * DAY_MS
+    created = LABELS_START_MS - 5 * DAY_MS
     with engine.begin() as conn:
         if conn.execute(select(store.datasets.c.id).where(store.datasets.c.id == ds_id)).first() \
                 is None:
@@ -539,7 +542,7 @@ def _ensure_batches(conn: Connection, seed: int, pid: str, owner: str, start: in
         added = min(hi, end) - max(lo, start) + 1
         row = conn.execute(select(b.c.size).where(b.c.id == bid)).first()
         if row is None:
-            at = LABELS_START_MS - 15 * DAY_MS + n * HOUR_MS
+            at = LABELS_START_MS - 5 * DAY_MS + (n + 1) * HOUR_MS
             conn.execute(insert(b), [{"id": bid, "project_id": pid,
                                       "name": f"large-batch-{n + 1:04d}", "size": added,
                                       "created_by": owner, "created_at": at, "updated_at": at}])
@@ -554,7 +557,7 @@ def _large_row(t: _Tables, seed: int, i: int, pk: int, ds_id: str, pid: str, own
     status = STATES[i % 4]
     batch_n = (i - 1) // LARGE_BATCH_SIZE
     bid = cuid(seed, "batch", f"large|{batch_n}")
-    batch_at = LABELS_START_MS - 15 * DAY_MS + batch_n * HOUR_MS
+    batch_at = LABELS_START_MS - 5 * DAY_MS + (batch_n + 1) * HOUR_MS
     last = batch_at
     label_id = None
     if status != "TO_LABEL":
