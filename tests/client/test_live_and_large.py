@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from export_widget.client import Client, ExportTask, ExportTimeoutError, Project, StreamType
+from export_widget.client.stream import Header
 from export_widget.server.runner import LocalServer, start_local_server
 
 from .conftest import finish
@@ -19,6 +21,7 @@ PARAMS = {"attachments": True, "metadata_fields": True, "embeddings": True,
           "performance_details": True}
 
 pytestmark = pytest.mark.slow
+_NO_LINES = Header(0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +125,30 @@ def test_live_read_waits_for_completion_when_the_server_has_no_running_header(
         assert count == probe.get_total_lines(StreamType.RESULT)
     finally:
         proxy.close()
+
+
+def test_live_read_of_a_failed_task_yields_what_was_committed_then_raises(
+        tmp_path: Path) -> None:
+    """The server stops mid-export (the task ends FAILED, its committed lines kept)."""
+    db_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with start_local_server(db_url=db_url, demo=True, rows=ROWS, data_dir=tmp_path) as first:
+        key = first.api_key
+        with Client(api_key=key, endpoint=first.endpoint) as c:
+            project = max(c.get_projects(), key=lambda p: p.data_row_count)
+            task = project.export(params=PARAMS)
+            while (task._fetch_header(StreamType.RESULT) or _NO_LINES).total_lines == 0:
+                time.sleep(0.05)
+    with start_local_server(db_url=db_url, demo=True, rows=ROWS, data_dir=tmp_path,
+                            api_key=key) as second, \
+            Client(api_key=key, endpoint=second.endpoint) as c:
+        failed = ExportTask.get_task(c, task.uid)
+        assert failed.status == "FAILED"
+        with pytest.raises(ExportTask.ExportTaskException, match=r"^Task failed$"):
+            failed.get_stream()
+        committed = failed._fetch_header(StreamType.RESULT)
+        assert committed is not None and 0 < committed.total_lines < ROWS
+        lines: list[int] = []
+        with pytest.raises(ExportTask.ExportTaskException, match=r"^Task failed$"):
+            for out in failed.get_stream(live=True):
+                lines.append(out.current_line)
+        assert lines == list(range(committed.total_lines))
