@@ -31,16 +31,17 @@ export class Progress {
       "aria-valuemin": 0,
       "aria-valuemax": 100,
     }, this.fill);
-    const dl = h("dl", { class: "ew-stats" });
+    const stats = h("div", { class: "ew-stats" });
     for (const [key, label] of [["rows", "Rows"], ["bytes", "Size"], ["rate", "Rows/s"],
       ["elapsed", "Elapsed"], ["eta", "ETA"], ["errors", "Errors"]] as const) {
-      const dd = h("dd", { class: `ew-stat-${key}`, text: "—" });
-      this.stats.set(key, dd);
-      dl.append(h("div", {}, h("dt", { text: label }), dd));
+      const value = h("span", { class: `ew-stat-value ew-stat-${key}`, text: "—" });
+      this.stats.set(key, value);
+      stats.append(h("span", { class: "ew-stat" },
+        h("span", { class: "ew-stat-label", text: `${label}:` }), value));
     }
     this.message = h("div", { class: "ew-message", role: "status", "aria-live": "polite" });
     this.el = h("section", { class: "ew-progress", "aria-label": "Export progress" },
-      h("div", { class: "ew-row" }, this.state, this.bar), dl, this.message);
+      h("div", { class: "ew-row" }, this.state, this.bar), stats, this.message);
   }
 
   update(s: Status): void {

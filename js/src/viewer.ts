@@ -55,10 +55,10 @@ export class Viewer {
     const btn = (cls: string, text: string, label: string): HTMLButtonElement =>
       h("button", { type: "button", class: `ew-btn ew-${cls}`, "aria-label": label, text });
     this.buttons = {
-      first: btn("first", "⏮", "First page"),
-      prev: btn("prev", "◀", "Previous page"),
-      next: btn("next", "▶", "Next page"),
-      last: btn("last", "⏭", "Last page"),
+      first: btn("first", "« First", "First page"),
+      prev: btn("prev", "‹ Prev", "Previous page"),
+      next: btn("next", "Next ›", "Next page"),
+      last: btn("last", "Last »", "Last page"),
       go: btn("go", "Go", "Go to line"),
     };
     this.goInput = h("input", {

@@ -1,0 +1,158 @@
+"""JupyterLab 4 + Chromium: the widget as users get it, with a real kernel and comm.
+
+A session-scoped Lab server runs on loopback with its config, runtime, settings and workspace
+dirs isolated in a temp dir, serving a scratch copy of the test notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / "artifacts"
+STATIC = ROOT / "export_widget" / "static"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "export-widget-test"
+
+SETUP_BIG = """\
+import json, pathlib, tempfile
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server.runner import start_local_server
+d = pathlib.Path(tempfile.mkdtemp())
+srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, rows=3000, data_dir=d)
+w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint))
+w"""
+
+REPORT = """\
+print("KERNEL=" + json.dumps({
+    "state": w.status["state"], "rows": w.status["rows"], "config": w.config,
+    "kwargs": w.export_kwargs(), "validation": w.validation,
+    "line900": w.rows(899, 900)[0]["data_row"]["id"] if w.status["rows"] >= 900 else None}))"""
+
+SETUP_DEMO = """\
+import json
+from export_widget import ExportWidget
+w = ExportWidget()
+w"""
+
+REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
+
+
+def need_chromium() -> None:
+    problems = []
+    if not Path(CHROMIUM).exists():
+        problems.append(f"Chromium not found at {CHROMIUM}")
+    if not (STATIC / "widget.js").exists():
+        problems.append("export_widget/static/widget.js missing: run `cd js && npm run build`")
+    if problems:
+        if os.environ.get("CI") == "true":
+            pytest.fail("; ".join(problems))
+        pytest.skip("; ".join(problems))
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    need_chromium()
+    base = tmp_path_factory.mktemp("lab")
+    notebooks = base / "notebooks"
+    notebooks.mkdir()
+    write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT])
+    write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
+    settings = base / "settings"
+    news = settings / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    env = dict(os.environ,
+               JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+               PYTHONPATH=str(ROOT))
+    port = _free_port()
+    log = (base / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={TOKEN}",
+         f"--ServerApp.root_dir={notebooks}", "--LabApp.expose_app_in_browser=True",
+         "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited: {(base / 'lab.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise RuntimeError("jupyter lab did not answer /api/status within 60 s")
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def lab_browser() -> Iterator[Any]:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def lab_page(lab_browser: Any) -> Iterator[Any]:
+    context = lab_browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and "export-widget" in m.text else None)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield page
+    context.close()
+    assert errors == [], f"errors in the page: {errors}"
