@@ -287,7 +287,8 @@ class ExportEngine:
     def _write_streams(
         self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter]
     ) -> None:
-        total = max(self._source.count(spec), 0)
+        # The first batch is committed before counting, so a reader sees rows at once.
+        total: int | None = None
         done = 0
         since_commit = 0
         last_commit = time.monotonic()
@@ -297,8 +298,8 @@ class ExportEngine:
                 raise _Stopped
             for kind, obj in batch:
                 if kind == "row":
-                    line = _dump_row(obj)
-                    (result if line[0] else errors).append(line[1])
+                    ok, line = _dump_row(obj)
+                    (result if ok else errors).append(line)
                 else:
                     errors.append(orjson.dumps(obj) + b"\n")
                 done += 1
@@ -306,6 +307,11 @@ class ExportEngine:
                 if since_commit >= self._commit_lines:
                     self._commit(task_id, writers, _percent(done, total))
                     since_commit, last_commit = 0, time.monotonic()
+            if total is None:
+                self._commit(task_id, writers, 0.0)
+                total = max(self._source.count(spec), 0)
+                self.tasks.set_progress(task_id, _percent(done, total))
+                since_commit, last_commit = 0, time.monotonic()
             if since_commit and time.monotonic() - last_commit >= self._commit_seconds:
                 self._commit(task_id, writers, _percent(done, total))
                 since_commit, last_commit = 0, time.monotonic()
@@ -384,8 +390,8 @@ class _Stopped(Exception):
     pass
 
 
-def _percent(done: int, total: int) -> float:
-    if total <= 0:
+def _percent(done: int, total: int | None) -> float:
+    if not total:
         return 0.0
     return min(99.0, round(100.0 * done / total, 2))
 

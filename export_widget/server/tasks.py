@@ -303,6 +303,14 @@ class TaskStore:
                 )
             )
 
+    def set_progress(self, task_id: str, percentage: float) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(export_tasks)
+                .where(export_tasks.c.id == task_id)
+                .values(completion_percentage=percentage, updated_at=now_ms())
+            )
+
     def finish(self, task_id: str, status: TaskStatus, reason: str | None = None) -> None:
         """End a running task (COMPLETE or FAILED); a finished task never changes again."""
         if status is TaskStatus.IN_PROGRESS:
