@@ -39,6 +39,7 @@ class RecordingProxy:
         self.cut_downloads = 0
         # Act like Labelbox's own server: no stream header while the task still runs.
         self.hide_running_headers = False
+        self.fail_posts = 0  # answer the next N GraphQL posts with 503
         self.hidden_headers = 0
         self._last_status: str | None = None
         self.downloads: list[tuple[str, str | None, int]] = []  # path, Range, bytes sent
@@ -61,6 +62,12 @@ class RecordingProxy:
                                                 payload.get("variables"), self.path))
                 except ValueError:
                     pass
+                with proxy._lock:
+                    fail = proxy.fail_posts > 0
+                    proxy.fail_posts -= int(fail)
+                if fail:
+                    self._reply(503, b"upstream connect error", "text/plain")
+                    return
                 if (name == "GetExportMetadataHeaderPyApi" and proxy.hide_running_headers
                         and proxy._last_status == "IN_PROGRESS"):
                     proxy.hidden_headers += 1

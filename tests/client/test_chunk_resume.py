@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from export_widget.client import Client
-from export_widget.client.errors import NetworkError
+from export_widget.client.errors import InternalServerError, NetworkError
 from export_widget.client.transport import ChunkInfo, RetryPolicy, Transport
 from export_widget.server.runner import LocalServer
 
@@ -140,3 +140,24 @@ def test_export_stream_survives_cut_downloads_through_a_proxy(server: LocalServe
         assert all(path == cut[0][0] for path, _, _ in cut[:3])
     finally:
         proxy.close()
+
+
+def test_graphql_5xx_is_retried_then_reported(server: LocalServer) -> None:
+    proxy = RecordingProxy(server.base_url)
+    try:
+        with Client(api_key=server.api_key, endpoint=proxy.endpoint,
+                    retry=RetryPolicy(attempts=4, backoff=0.01)) as via_proxy:
+            proxy.fail_posts = 3
+            assert via_proxy.get_projects()  # the fourth try gets through
+            proxy.fail_posts = 4
+            with pytest.raises(InternalServerError, match="503"):
+                via_proxy.get_datasets()
+    finally:
+        proxy.close()
+
+
+def test_unreachable_server_raises_network_error() -> None:
+    with Client(api_key="k", endpoint="http://127.0.0.1:9/graphql",
+                retry=RetryPolicy(attempts=2, backoff=0.01)) as dead, \
+            pytest.raises(NetworkError, match=r"cannot reach http://127\.0\.0\.1:9/graphql"):
+        dead.get_projects()
