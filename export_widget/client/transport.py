@@ -192,7 +192,8 @@ class Transport:
                 raise _Retryable(f"{response.status_code} on chunk download")
             if response.status_code in (401, 403, 404, 410):
                 raise _Expired()
-            response.raise_for_status()
+            if response.status_code >= 400:
+                raise LabelboxError(f"chunk download refused: HTTP {response.status_code}")
             if response.status_code == 206:
                 skip = 0
             remaining = info.end - pos + 1

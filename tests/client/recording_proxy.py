@@ -40,6 +40,7 @@ class RecordingProxy:
         # Act like Labelbox's own server: no stream header while the task still runs.
         self.hide_running_headers = False
         self.fail_posts = 0  # answer the next N GraphQL posts with 503
+        self.refuse_downloads = 0  # answer the next N chunk downloads 403 (an expired URL)
         self.hidden_headers = 0
         self._last_status: str | None = None
         self.downloads: list[tuple[str, str | None, int]] = []  # path, Range, bytes sent
@@ -92,6 +93,13 @@ class RecordingProxy:
                 self.wfile.write(content)
 
             def do_GET(self) -> None:
+                with proxy._lock:
+                    refuse = proxy.refuse_downloads > 0
+                    proxy.refuse_downloads -= int(refuse)
+                if refuse:
+                    proxy.downloads.append((self.path, None, 0))
+                    self._reply(403, b"expired", "text/plain")
+                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("range",)}
                 answer = httpx.get(proxy.upstream + self.path, headers=headers, timeout=60)
                 body = answer.content

@@ -161,3 +161,21 @@ def test_unreachable_server_raises_network_error() -> None:
                 retry=RetryPolicy(attempts=2, backoff=0.01)) as dead, \
             pytest.raises(NetworkError, match=r"cannot reach http://127\.0\.0\.1:9/graphql"):
         dead.get_projects()
+
+
+def test_refused_chunk_url_is_signed_again(server: LocalServer, client: Client) -> None:
+    proxy = RecordingProxy(server.base_url)
+    try:
+        with Client(api_key=server.api_key, endpoint=proxy.endpoint,
+                    retry=RetryPolicy(attempts=4, backoff=0.01)) as via_proxy:
+            task = finish(via_proxy.get_catalog().export())
+            proxy.take()
+            proxy.refuse_downloads = 1
+            got = [o.json_str for o in task.get_stream()]
+        assert got == [o.json_str for o in client.get_task(task.uid).get_stream()]
+        offsets = [c.variables["offset"] for c in proxy.take()
+                   if c.name == "GetExportFileFromOffsetPyApi"]
+        assert offsets[:2] == ["0", "0"]  # a fresh URL was asked for where the refusal hit
+        assert proxy.downloads[0][2] == 0 and len(proxy.downloads) >= 2
+    finally:
+        proxy.close()
