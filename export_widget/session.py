@@ -228,8 +228,7 @@ class ExportSession:
                 return
             self._read_errors()
             self._total_rows = self.rows.count
-            self._finish("done", f"Exported {self.rows.count:,} rows"
-                         + (f" and {self.errors.count:,} errors." if self.errors.count else "."))
+            self._finish("done", _done_message(self.rows.count, self.errors.count))
         except Exception as exc:
             log.exception("export failed")
             kept = f" {self.rows.count:,} rows kept." if self.rows.count else ""
@@ -358,3 +357,10 @@ class ExportSession:
         assert state in FINAL_STATES
         self._publish(state, message)
         self._finished.set()
+
+
+def _done_message(rows: int, errors: int) -> str:
+    text = f"Exported {rows:,} row{'' if rows == 1 else 's'}"
+    if errors:
+        text += f" and {errors:,} error{'' if errors == 1 else 's'}"
+    return text + "."

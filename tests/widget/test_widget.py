@@ -298,3 +298,64 @@ def test_the_api_key_never_enters_a_trait(widget, server):
     state = widget.get_state()
     assert server.api_key not in repr({k: v for k, v in state.items()
                                        if k not in ("_esm", "_css")})
+
+
+def scope_config(widget: ExportWidget, scope: str) -> dict[str, Any]:
+    cat = widget.catalog
+    first = {"project": cat["projects"], "dataset": cat["datasets"], "slice": cat["slices"],
+             "model_run": cat["model_runs"]}
+    config: dict[str, Any] = {"scope": scope, "params": {"data_row_details": True},
+                              "filters": {}}
+    if scope in first:
+        config["target_id"] = first[scope][0]["id"]
+    if scope == "model_run":
+        config["params"] = {"predictions": True}
+    if scope == "data_rows":
+        config["filters"] = {"global_keys": ["street-0004.png", "street-0008.png"]}
+    return config
+
+
+@pytest.mark.parametrize("scope", ["project", "dataset", "catalog", "slice", "model_run",
+                                   "data_rows"])
+def test_every_scope_exports_what_the_client_exports(widget, scope):
+    config = scope_config(widget, scope)
+    widget.start(config)
+    final = widget.wait(timeout=60)
+    assert final["state"] == "done", final
+    assert final["rows"] == (widget.task.get_total_lines(StreamType.RESULT) or 0)
+    assert final["rows"] > 0
+    if scope == "data_rows":
+        assert sorted(r["data_row"]["global_key"] for r in widget.rows()) == [
+            "street-0004.png", "street-0008.png"]
+
+
+def test_an_unknown_global_key_gives_no_rows_and_one_error_line(widget):
+    rec = Recorder(widget)
+    widget.start(project_config(widget, filters={"global_keys": ["no-such-key"]}))
+    final = widget.wait(timeout=60)
+    assert final["state"] == "done" and final["rows"] == 0 and final["errors"] == 1
+    assert final["message"] == "Exported 0 rows and 1 error."
+    assert widget.rows() == []
+    expected = [o.json_str for o in widget.task.get_stream(JsonConverter(), StreamType.ERRORS)]
+    message(widget, type="page", id="err", stream="errors", line=0, n=50)
+    reply = rec.reply("err")
+    assert reply["total"] == 1 and reply["lines"] == expected
+    assert "no-such-key" in reply["lines"][0]
+
+
+def test_an_export_that_matches_nothing_is_done_with_no_rows(widget):
+    widget.start(project_config(widget, filters={"last_activity_at": [None, "1990-01-01"]}))
+    final = widget.wait(timeout=60)
+    assert final["state"] == "done" and final["rows"] == 0 and final["errors"] == 0
+    assert final["message"] == "Exported 0 rows."
+    assert widget.rows() == []
+
+
+def test_a_workspace_that_cannot_be_read_is_reported_in_the_catalog():
+    class Unreachable:
+        def get_projects(self) -> list[Any]:
+            raise NetworkError("cannot reach http://127.0.0.1:9/graphql after 6 tries")
+
+    widget = ExportWidget(Unreachable())
+    assert widget.catalog["error"].startswith("NetworkError: cannot reach")
+    assert widget.catalog["projects"] == [] and widget.catalog["scopes"]["project"]["params"]
