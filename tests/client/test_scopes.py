@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import pytest
 
 from export_widget.client import (
@@ -18,10 +15,6 @@ from export_widget.client import (
 from export_widget.server.runner import LocalServer
 
 from .conftest import finish, rows_of
-
-
-def _by_name(items: list[Any], name: str) -> Any:
-    return next(i for i in items if i.name == name)
 
 
 def test_client_reads_key_and_endpoint_from_the_environment(
@@ -174,12 +167,3 @@ def test_stream_on_an_empty_stream_type_raises(client: Client) -> None:
     if not task.has_errors():
         with pytest.raises(ValueError, match=f"Task {task.uid} does not have a ERRORS stream"):
             task.get_stream(stream_type=StreamType.ERRORS)
-
-
-def test_sdk_media_type_enum_is_sent_as_its_value(client: Client) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from labelbox import MediaType
-    project = _by_name(client.get_projects(), min(p.name for p in client.get_projects()))
-    assert rows_of(project.export(params={"media_type_override": MediaType.Image})) is not None
-

@@ -139,3 +139,19 @@ def test_listings_use_the_sdk_operations(proxy: RecordingProxy, server: LocalSer
         "GetProjectsPyApi", "GetProjectBatchesPyApi", "GetDatasetsPyApi",
         "GetCatalogSavedQueriesPyApi", "GetModelsPyApi"]
     assert next(c for c in calls if c.name == "GetProjectBatchesPyApi").path == "/_gql"
+
+
+def test_sdk_media_type_enum_is_sent_as_its_value(proxy: RecordingProxy, server: LocalServer,
+                                                  client: Client) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from labelbox import MediaType
+    run = next(r for m in client.get_models() for r in m.model_runs())
+    with Client(api_key=server.api_key, endpoint=proxy.endpoint) as ours:
+        proxy.take()
+        task = ours.get_model_run(run.uid).export(params={"media_type_override": MediaType.Image})
+        task.wait_till_done()
+    sent = next(c.variables for c in proxy.take()
+                if c.name == "exportDataRowsInModelRunPyApi")
+    assert sent["input"]["params"]["mediaTypeOverride"] == "IMAGE"  # the SDK sent the enum
+    assert task.status == "COMPLETE"

@@ -13,6 +13,7 @@ from export_widget.client.validation import (
     ALL_FILTERS,
     ALL_PARAMS,
     PARAMS_BY_SCOPE,
+    Scope,
     field_errors,
 )
 
@@ -21,8 +22,9 @@ from .conftest import finish
 dates = st.one_of(st.none(), st.sampled_from([
     "2024-01-01", "2024-03-15 12:00:00", "2024-06-30T23:59:59+0530", "2024-02-01T00:00:00Z",
     "2024-13-01", "2024-01-01T00:00:00", "", "soon"]), st.integers(0, 3))
-id_lists = st.one_of(st.none(), st.lists(st.text(min_size=1, max_size=8), max_size=4),
-                     st.just([]), st.text(max_size=4))
+id_lists: st.SearchStrategy[Any] = st.one_of(
+    st.none(), st.lists(st.text(min_size=1, max_size=8), max_size=4), st.just([]),
+    st.text(max_size=4))
 values = st.one_of(st.booleans(), st.none(), st.integers(-1, 2), st.text(max_size=6),
                    st.sampled_from(["IMAGE", "VIDEO", "JPEG"]),
                    st.lists(st.text(min_size=1, max_size=6), max_size=3),
@@ -38,7 +40,7 @@ filter_values: dict[str, Any] = {
 
 
 @st.composite
-def scoped_params(draw: st.DrawFn, scope: str) -> dict[str, Any]:
+def scoped_params(draw: st.DrawFn, scope: Scope) -> dict[str, Any]:
     """Mostly keys of this scope with booleans, so about half the examples really export."""
     own = st.sampled_from(PARAMS_BY_SCOPE[scope])
     keys = st.one_of(own, own, st.sampled_from([*ALL_PARAMS, "media_attributes"]))
@@ -51,6 +53,9 @@ filters_st = st.sampled_from([*ALL_FILTERS, "task_queue_status"]).flatmap(
 two_filters = st.tuples(filters_st, filters_st).map(lambda t: {**t[0], **t[1]})
 
 
+SCOPES_WITH_FILTERS: list[Scope] = ["project", "dataset", "catalog"]
+
+
 @pytest.fixture(scope="module")
 def targets(client: Client) -> dict[str, Any]:
     project = min(client.get_projects(), key=lambda p: p.data_row_count)
@@ -60,10 +65,10 @@ def targets(client: Client) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.data(), scope=st.sampled_from(["project", "dataset", "catalog"]),
+@given(data=st.data(), scope=st.sampled_from(SCOPES_WITH_FILTERS),
        filters=st.one_of(st.just({}), st.just({}), filters_st, two_filters))
 def test_random_configs_export_or_name_the_field(targets: dict[str, Any], data: st.DataObject,
-                                                 scope: str, filters: dict[str, Any]) -> None:
+                                                 scope: Scope, filters: dict[str, Any]) -> None:
     params = data.draw(scoped_params(scope), label="params")
     errors = field_errors(scope, params, filters)
     target = targets[scope]
