@@ -13,6 +13,7 @@ trust the counters, so they never see a half-written line.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import os
 import sys
@@ -28,6 +29,7 @@ from typing import Any, Protocol, overload
 import orjson
 
 from export_widget.server.tasks import (
+    CANCELED_BY_USER,
     INTERRUPTED,
     Committed,
     StreamName,
@@ -203,6 +205,7 @@ class ExportEngine:
         self._commit_seconds = commit_seconds
         self._stopping = threading.Event()
         self._futures: dict[str, Future[None]] = {}
+        self._cancels: dict[str, threading.Event] = {}
         self._futures_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         tasks.recover_interrupted()
@@ -242,8 +245,10 @@ class ExportEngine:
             project_limit=self._project_limit,
             organization_limit=self._organization_limit,
         )
-        future = self._pool.submit(self._run, task.id, spec)
+        cancel = threading.Event()
         with self._futures_lock:
+            self._cancels[task.id] = cancel
+            future = self._pool.submit(self._run, task.id, spec, cancel)
             self._futures[task.id] = future
         future.add_done_callback(functools.partial(self._forget_future, task.id))
         return task
@@ -251,6 +256,26 @@ class ExportEngine:
     def _forget_future(self, task_id: str, _future: Future[None]) -> None:
         with self._futures_lock:
             self._futures.pop(task_id, None)
+            self._cancels.pop(task_id, None)
+
+    def cancel(self, task_id: str, wait: float = 5.0) -> TaskRecord | None:
+        """Stop a running export; it ends CANCELED keeping what it wrote.
+
+        A task that already finished is returned unchanged. Waits up to `wait` seconds
+        for the worker to stop.
+        """
+        with self._futures_lock:
+            cancel = self._cancels.get(task_id)
+            future = self._futures.get(task_id)
+        if cancel is not None and future is not None:
+            cancel.set()
+            if future.cancel():  # still queued: it never ran, so nothing was written
+                self.tasks.finish(task_id, TaskStatus.CANCELED, CANCELED_BY_USER)
+            else:
+                # Still running after `wait`: the caller sees IN_PROGRESS and polls.
+                with contextlib.suppress(TimeoutError):
+                    future.result(timeout=wait)
+        return self.tasks.get(task_id)
 
     def wait(self, task_id: str, timeout: float | None = None) -> TaskRecord | None:
         """Block until the task is no longer running here (for tests and the CLI)."""
@@ -265,12 +290,15 @@ class ExportEngine:
             raise ValueError(f"task id: not a task id: {task_id!r}")
         return self._root / task_id
 
-    def _run(self, task_id: str, spec: Any) -> None:
+    def _run(self, task_id: str, spec: Any, cancel: threading.Event) -> None:
         task_dir = self.task_dir(task_id)
         task_dir.mkdir(parents=True, exist_ok=True)
         writers = {s: StreamWriter(task_dir, s) for s in StreamName}
         try:
-            self._write_streams(task_id, spec, writers)
+            self._write_streams(task_id, spec, writers, cancel)
+        except _Canceled:
+            self._commit(task_id, writers, None)
+            self.tasks.finish(task_id, TaskStatus.CANCELED, CANCELED_BY_USER)
         except _Stopped:
             self._commit(task_id, writers, None)
             self.tasks.finish(task_id, TaskStatus.FAILED, INTERRUPTED)
@@ -285,7 +313,8 @@ class ExportEngine:
                 writer.close()
 
     def _write_streams(
-        self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter]
+        self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter],
+        cancel: threading.Event,
     ) -> None:
         # The first batch is committed before counting, so a reader sees rows at once.
         total: int | None = None
@@ -296,6 +325,8 @@ class ExportEngine:
         for batch in self._source.batches(spec):
             if self._stopping.is_set():
                 raise _Stopped
+            if cancel.is_set():
+                raise _Canceled
             for kind, obj in batch:
                 if kind == "row":
                     ok, line = _dump_row(obj)
@@ -387,6 +418,10 @@ class ExportEngine:
 
 
 class _Stopped(Exception):
+    pass
+
+
+class _Canceled(Exception):
     pass
 
 

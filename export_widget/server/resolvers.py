@@ -505,6 +505,17 @@ def resolve_export_model_run(_: Any, info: GraphQLResolveInfo, input: dict[str, 
                   input=input)
 
 
+@mutation.field("cancelExportTask")
+def resolve_cancel(_: Any, info: GraphQLResolveInfo, taskId: str) -> Any:
+    engine = _state(info).engine
+    task = engine.tasks.get(taskId)
+    if task is None:
+        raise bad_input(f"taskId: no task with id {taskId!r}")
+    if task.created_by != _me(info)["id"]:
+        raise ApiError(f"taskId: task {taskId} belongs to another user", "AUTHORIZATION_ERROR")
+    return engine.cancel(taskId)
+
+
 def build_schema() -> GraphQLSchema:
     return make_executable_schema(
         load_schema_from_path(str(SCHEMA_PATH)),

@@ -36,6 +36,7 @@ from sqlalchemy import (
 
 TASK_TYPE = "export-data-rows"
 INTERRUPTED = "interrupted: the server stopped while this export was running"
+CANCELED_BY_USER = "canceled: stopped on request; the lines written so far are kept"
 
 task_metadata = MetaData()
 
@@ -70,6 +71,7 @@ class TaskStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"
 
 
 class StreamName(StrEnum):
@@ -312,9 +314,9 @@ class TaskStore:
             )
 
     def finish(self, task_id: str, status: TaskStatus, reason: str | None = None) -> None:
-        """End a running task (COMPLETE or FAILED); a finished task never changes again."""
+        """End a running task (COMPLETE, FAILED or CANCELED); a finished task never changes."""
         if status is TaskStatus.IN_PROGRESS:
-            raise ValueError("status: a task can only finish as COMPLETE or FAILED")
+            raise ValueError("status: a task can only finish as COMPLETE, FAILED or CANCELED")
         values: dict[str, Any] = {
             "status": status.value,
             "failure_reason": reason,

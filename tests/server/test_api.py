@@ -250,3 +250,13 @@ def test_operations_served_are_counted(server: LocalServer) -> None:
     operations = server.parts.app.state.graphql.operations
     assert any(k.startswith("query CountMe") for k in operations)
     assert orjson.dumps(dict(operations))
+
+
+def test_cancel_export_task_is_idempotent_on_a_finished_task(
+    server: LocalServer, catalog_task: str
+) -> None:
+    cancel = "mutation C($t: ID!){cancelExportTask(taskId: $t){id status}}"
+    out = data(gql(server, cancel, {"t": catalog_task}))["cancelExportTask"]
+    assert out == {"id": catalog_task, "status": "COMPLETE"}
+    body = gql(server, cancel, {"t": "cnope"}).json()
+    assert body["errors"][0]["message"] == "taskId: no task with id 'cnope'"

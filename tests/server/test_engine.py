@@ -293,3 +293,33 @@ def test_a_spec_the_source_refuses_creates_no_task(db: Engine, tmp_path: Path) -
                             scope="catalog", target_id=None, project_id=None, input={})
     assert engine.tasks.list_for_user("u1", task_id=None, skip=0, first=10) == []
     engine.close()
+
+
+def test_cancel_stops_a_running_export_keeping_its_lines(db: Engine, tmp_path: Path) -> None:
+    gate = threading.Event()
+    source = ListSource([("row", _row(i)) for i in range(30)], batch=10, gate=gate)
+    engine = _engine(db, tmp_path, source)
+    task_id = _start(engine)
+    assert source.first_batch_out.wait(5)
+    threading.Timer(0.2, gate.set).start()
+    task = engine.cancel(task_id)
+    assert task is not None and task.status is TaskStatus.CANCELED
+    assert task.failure_reason is not None and task.failure_reason.startswith("canceled")
+    header = engine.header(task_id, StreamName.RESULT)
+    assert header is not None and header.lines == 10
+    assert engine.cancel(task_id) == engine.tasks.get(task_id)  # finished: unchanged
+    engine.close()
+
+
+def test_cancel_of_a_queued_export_ends_it_without_running(db: Engine, tmp_path: Path) -> None:
+    gate = threading.Event()
+    source = ListSource([("row", _row(i)) for i in range(30)], batch=10, gate=gate)
+    engine = _engine(db, tmp_path, source, workers=1)
+    _start(engine)
+    assert source.first_batch_out.wait(5)
+    queued = _start(engine)
+    task = engine.cancel(queued)
+    assert task is not None and task.status is TaskStatus.CANCELED
+    assert engine.header(queued, StreamName.RESULT) is None
+    gate.set()
+    engine.close()
