@@ -168,3 +168,24 @@ def test_get_projects_and_get_datasets_list_the_workspace(lb_client: Any, demo: 
         d["id"] for d in demo.workspace.datasets()}
     assert {s.uid for s in lb_client.get_catalog_slices()} == {
         s["id"] for s in demo.workspace.slices()}
+
+
+def test_an_eleventh_running_export_of_a_project_is_refused(
+    server: LocalServer, lb_client: Any, demo: Demo
+) -> None:
+    from export_widget.server.tasks import TaskStatus
+
+    project = demo.project("Invoice Extraction")
+    owner = lb_client.get_user().uid
+    running = [server.engine.tasks.create(
+        name="occupying", created_by=owner, organization_id=None, scope="project",
+        target_id=project["id"], project_id=project["id"], input={}, metadata={},
+        project_limit=10, organization_limit=20) for _ in range(10)]
+    try:
+        with pytest.raises(Exception, match=r"project \w+ has 10 running, the limit is 10") as exc:
+            lb_client.get_project(project["id"]).export()
+        assert type(exc.value).__name__ == "OperationNotAllowedException"
+    finally:
+        for task in running:
+            server.engine.tasks.finish(task.id, TaskStatus.FAILED, "test cleanup")
+    _done(lb_client.get_project(project["id"]).export())
