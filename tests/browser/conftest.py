@@ -87,7 +87,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("lab")
     notebooks = base / "notebooks"
     notebooks.mkdir()
-    write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT])
+    write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT, "w"])
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     settings = base / "settings"
     news = settings / "@jupyterlab" / "apputils-extension"

@@ -104,6 +104,17 @@ def test_project_export_runs_pages_and_agrees_with_the_kernel(lab, lab_page):
     assert len(report["kwargs"]["filters"]["batch_ids"]) == 1
     assert report["validation"] == {}
 
+    # Shown again in another cell, the widget is a second view of the same state.
+    run_cell(page, 2)
+    second = page.locator(".jp-Cell").nth(2).locator(".ew-root")
+    expect(second.locator(".ew-state")).to_have_text("Done", timeout=30_000)
+    expect(second.get_by_label("Project", exact=True)).to_have_value(
+        report["config"]["target_id"])
+    expect(second.get_by_label("Label details")).to_be_checked()
+    expect(second.locator(".ew-range")).to_have_text(f"Lines 1{DASH}50 of {total:,}")
+    second.scroll_into_view_if_needed()
+    shot(page, "lab_04_second_view.png")
+
 
 def test_a_2001_id_list_shows_the_kernels_validation_error(lab, lab_page):
     page = lab_page
@@ -123,7 +134,7 @@ def test_a_2001_id_list_shows_the_kernels_validation_error(lab, lab_page):
     expect(export).to_be_disabled()
     expect(root.locator(".ew-why")).to_have_text("Fix the error first (global_keys).")
     root.scroll_into_view_if_needed()
-    shot(page, "lab_04_validation_2001_ids.png")
+    shot(page, "lab_05_validation_2001_ids.png")
     report = kernel_report(page, 1, lambda r: "global_keys" in r["validation"])
     assert len(report["config"]["filters"]["global_keys"]) == 2001
 
@@ -140,4 +151,4 @@ def test_a_2001_id_list_shows_the_kernels_validation_error(lab, lab_page):
         return {fg: lum(s.color), bg: lum(s.backgroundColor), error: e.color};
     }""")
     assert colours["fg"] - colours["bg"] > 100, colours
-    shot(page, "lab_05_validation_dark.png")
+    shot(page, "lab_06_validation_dark.png")
