@@ -189,3 +189,16 @@ def test_an_eleventh_running_export_of_a_project_is_refused(
         for task in running:
             server.engine.tasks.finish(task.id, TaskStatus.FAILED, "test cleanup")
     _done(lb_client.get_project(project["id"]).export())
+
+
+def test_models_model_runs_data_rows_user_and_organization_resolve(
+    lb_client: Any, demo: Demo
+) -> None:
+    for model in lb_client.get_models():
+        assert {r.uid for r in model.model_runs()} == {
+            r["id"] for r in demo.workspace.model_runs(model.uid)}
+    row_id, _ = demo.dataset_rows(demo.dataset("Invoices")["id"])[0]
+    data_row = lb_client.get_data_row(row_id)
+    assert data_row.uid == row_id and data_row.row_data
+    assert lb_client.get_user().email == demo.workspace.user()["email"]
+    assert lb_client.get_organization().uid == demo.workspace.organization()["id"]
