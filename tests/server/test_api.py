@@ -260,3 +260,19 @@ def test_cancel_export_task_is_idempotent_on_a_finished_task(
     assert out == {"id": catalog_task, "status": "COMPLETE"}
     body = gql(server, cancel, {"t": "cnope"}).json()
     assert body["errors"][0]["message"] == "taskId: no task with id 'cnope'"
+
+
+def test_large_ranges_are_streamed_with_the_exact_length(
+    server: LocalServer, catalog_task: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from export_widget.server import api
+
+    monkeypatch.setattr(api, "STREAM_ABOVE", 10)
+    info = data(gql(server, FROM_OFFSET, {"where": {"id": catalog_task}, "streamType": "RESULT",
+                                          "offset": 0}))["task"]["exportFileFromOffset"]
+    response = httpx.get(info["file"])
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert len(response.content) == int(info["offsets"]["end"]) + 1
+    monkeypatch.setattr(api, "STREAM_ABOVE", 8 * 1024 * 1024)
+    assert httpx.get(info["file"]).content == response.content
