@@ -62,6 +62,10 @@ def serve(args: argparse.Namespace) -> int:
         print(f"endpoint: http://{args.host}:{port}/graphql", flush=True)
         print(f"api key:  {parts.api_key}", flush=True)
         print(f"store:    {parts.db_url}", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"warning: listening on {args.host}, not loopback: anyone who can reach "
+                  "this port and has the key can read every export", file=sys.stderr,
+                  flush=True)
 
     server.startup = startup  # type: ignore[method-assign]
     try:
