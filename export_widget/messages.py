@@ -6,8 +6,8 @@ Who writes what:
 - `catalog`    Python, when the widget is built (what can be exported, with names).
 - `validation` Python, after each config change: field name -> message ("" keys never).
 
-Custom messages, browser -> kernel: `start`, `cancel`, `page`; each has a request `id`, and
-the reply echoes it so the browser can drop replies it no longer waits for.
+Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page`; each has a request
+`id`, and the reply echoes it so the browser can drop replies it no longer waits for.
 """
 
 from __future__ import annotations
@@ -85,6 +85,11 @@ class Catalog(TypedDict):
 
 class StartRequest(TypedDict):
     type: Literal["start"]
+    id: str
+
+
+class ResumeRequest(TypedDict):
+    type: Literal["resume"]
     id: str
 
 

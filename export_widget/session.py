@@ -157,6 +157,7 @@ class ExportSession:
         self._reader_error: BaseException | None = None
         self._reader_done = threading.Event()
         self._last_publish = 0.0
+        self._rows_at_start = 0
         self.status: Status = idle_status()
 
     # -- control (any thread) -------------------------------------------------------------
@@ -167,6 +168,28 @@ class ExportSession:
         self._started = time.monotonic()
         self._worker = threading.Thread(target=self._run, name="export-widget-worker",
                                         daemon=True)
+        self._worker.start()
+
+    def resume(self) -> None:
+        """Continue a failed or cancelled export at the first line not yet spooled.
+
+        The task on the server is the same; rows already in the spool are not read again.
+        """
+        if not self._finished.is_set():
+            raise RuntimeError("the export is still running")
+        if self.task is None:
+            raise RuntimeError("there is no task to resume; start a new export")
+        if self.status["state"] == "done":
+            raise RuntimeError("the export is already done")
+        for event in (self._cancel, self._finished, self._reader_done):
+            event.clear()
+        self._reader_error = None
+        self._server_state = "IN_PROGRESS"
+        self._stream_started = None
+        self._rows_at_start = self.rows.count
+        self._started = time.monotonic()
+        self._worker = threading.Thread(target=self._run, kwargs={"resume": True},
+                                        name="export-widget-worker", daemon=True)
         self._worker.start()
 
     def cancel(self) -> bool:
@@ -192,10 +215,14 @@ class ExportSession:
 
     # -- the worker -----------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, resume: bool = False) -> None:
         try:
-            self._publish("queued", "Creating the export task…")
-            self.task = self.request.run(self.client)
+            if resume:
+                self._publish("running", f"Resuming task {self.task.uid} at line "
+                              f"{self.rows.count + 1:,}.")
+            else:
+                self._publish("queued", "Creating the export task…")
+                self.task = self.request.run(self.client)
             if self._cancel.is_set():
                 self._finish("cancelled", f"Cancelled: task {self.task.uid} was created, "
                              "no rows were read.")
@@ -226,6 +253,7 @@ class ExportSession:
                 self._finish("failed", f"The server reported the task FAILED; "
                              f"{self.rows.count:,} rows kept.")
                 return
+            self.task.refresh()
             self._read_errors()
             self._total_rows = self.rows.count
             self._finish("done", _done_message(self.rows.count, self.errors.count))
@@ -237,7 +265,7 @@ class ExportSession:
     def _read_rows(self) -> None:
         batch: list[str] = []
         try:
-            stream = self._open_stream("RESULT", live=True)
+            stream = self._open_stream("RESULT", live=True, line=self.rows.count)
             last_flush = time.monotonic()
             for out in stream:
                 if self._cancel.is_set():
@@ -252,8 +280,9 @@ class ExportSession:
                     batch = []
                     last_flush = now
         except ValueError as exc:
-            # A live stream of an export with no rows ends with "offset is out of range".
-            if self.rows.count or batch or "out of range" not in str(exc):
+            # A live stream raises "out of range" only once the task has ended and holds no
+            # line at the start position: an export with no rows, or a resume at the end.
+            if "out of range" not in str(exc):
                 self._reader_error = exc
         except BaseException as exc:
             self._reader_error = exc
@@ -264,25 +293,28 @@ class ExportSession:
             self._reader_done.set()
 
     def _read_errors(self) -> None:
+        from .client.stream import StreamType
+
         try:
-            has_errors = bool(self.task.has_errors())
+            total = self.task.get_total_lines(StreamType.ERRORS) or 0
         except Exception:
-            has_errors = False
-        if not has_errors:
+            total = 0
+        if self.errors.count >= total:
             return
         batch: list[str] = []
-        for out in self._open_stream("ERRORS", live=False):
+        for out in self._open_stream("ERRORS", live=False, line=self.errors.count):
             batch.append(out.json_str)
             if len(batch) >= APPEND_BATCH:
                 self.errors.append(batch)
                 batch = []
         self.errors.append(batch)
 
-    def _open_stream(self, kind: str, live: bool) -> Iterator[Any]:
+    def _open_stream(self, kind: str, live: bool, line: int = 0) -> Iterator[Any]:
         from .client.stream import JsonConverter, StreamType
 
         stream_type = StreamType.RESULT if kind == "RESULT" else StreamType.ERRORS
-        return iter(self.task.get_stream(JsonConverter(), stream_type, live=live))
+        stream = self.task.get_stream(JsonConverter(), stream_type, live=live)
+        return iter(stream.with_line(line) if line else stream)
 
     def _poll_task(self) -> None:
         try:
@@ -330,7 +362,8 @@ class ExportSession:
         elapsed = now - self._started if self._started else 0.0
         rows = self.rows.count
         since = self._stream_started or self._started or now
-        rate = rows / (now - since) if rows and now > since else 0.0
+        new_rows = rows - self._rows_at_start
+        rate = new_rows / (now - since) if new_rows > 0 and now > since else 0.0
         percent = self._server_pct
         eta: float | None = None
         if state == "done":

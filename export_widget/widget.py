@@ -116,6 +116,14 @@ class ExportWidget(anywidget.AnyWidget):
     def cancel(self) -> bool:
         return self._session.cancel() if self._session else False
 
+    def resume(self) -> ExportSession:
+        """Continue a failed or cancelled export from the first row not yet read."""
+        with self._lock:
+            if self._session is None:
+                raise RuntimeError("no export started")
+            self._session.resume()
+            return self._session
+
     def wait(self, timeout: float | None = None) -> Status:
         """Block until the export ends; returns the final status."""
         if self._session is None:
@@ -164,6 +172,15 @@ class ExportWidget(anywidget.AnyWidget):
                 self._reply_page(rid, content)
             elif kind == "start":
                 self._reply_start(rid, content)
+            elif kind == "resume":
+                try:
+                    self.resume()
+                except RuntimeError as exc:
+                    self.send({"type": "ack", "id": rid, "action": "resume", "ok": False,
+                               "message": str(exc)})
+                    return
+                self.send({"type": "ack", "id": rid, "action": "resume", "ok": True,
+                           "message": ""})
             elif kind == "cancel":
                 ok = self.cancel()
                 self.send({"type": "ack", "id": rid, "action": "cancel", "ok": ok,

@@ -44,6 +44,7 @@ export class TreeNode {
     readonly path: string,
     private readonly onCopy: CopyFn,
     rowLabel = false,
+    hint = "",
   ) {
     const container = isContainer(value);
     const keyEl = h("span", { class: rowLabel ? "ew-key ew-rowlabel" : "ew-key", text: label });
@@ -62,6 +63,7 @@ export class TreeNode {
       keyEl.classList.add("ew-toggle");
       this.el.setAttribute("aria-expanded", "false");
       line.append(this.arrow, keyEl, h("span", { class: "ew-summary", text: summary(value) }));
+      if (hint) line.append(h("span", { class: "ew-hint ew-rowhint", text: hint }));
     } else {
       const leaf = leafText(value);
       line.append(

@@ -77,6 +77,7 @@ export interface WidgetModel {
 export type Request =
   | { type: "start"; id: string; config: ExportConfig }
   | { type: "cancel"; id: string }
+  | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number };
 
 export type Reply =

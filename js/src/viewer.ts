@@ -178,7 +178,7 @@ export class Viewer {
       } catch {
         value = text; // shown as a string: the line is not JSON
       }
-      const node = new TreeNode(value, `Line ${fmtInt(first + i + 1)}`, "$", copy, true);
+      const node = new TreeNode(value, `Line ${fmtInt(first + i + 1)}`, "$", copy, true, rowHint(value));
       node.el.dataset.line = String(first + i + 1);
       node.el.classList.add("ew-row-node");
       node.expand();
@@ -212,4 +212,17 @@ export class Viewer {
     this.buttons.last.disabled = line + this.size >= total;
     this.goInput.max = String(Math.max(1, total));
   }
+}
+
+/** A short name for a row header: its global key, external id or id, when it has one. */
+export function rowHint(value: unknown): string {
+  if (typeof value !== "object" || value === null) return "";
+  const dr = (value as Record<string, unknown>).data_row;
+  if (typeof dr !== "object" || dr === null) return "";
+  const d = dr as Record<string, unknown>;
+  for (const key of ["global_key", "external_id", "id"]) {
+    const v = d[key];
+    if (typeof v === "string" && v) return v;
+  }
+  return "";
 }

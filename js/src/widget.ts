@@ -23,8 +23,10 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
   const exportBtn = h("button", { type: "button", class: "ew-btn ew-primary ew-export", text: "Export" });
   exportBtn.setAttribute("aria-describedby", why.id);
   const cancelBtn = h("button", { type: "button", class: "ew-btn ew-cancel", text: "Cancel" });
+  const resumeBtn = h("button", { type: "button", class: "ew-btn ew-resume", text: "Resume",
+    title: "Continue this export from the first row not yet read" });
   const actionMsg = h("div", { class: "ew-error ew-action-msg", role: "alert" });
-  const actions = h("div", { class: "ew-actions" }, exportBtn, cancelBtn, why, actionMsg);
+  const actions = h("div", { class: "ew-actions" }, exportBtn, cancelBtn, resumeBtn, why, actionMsg);
   const root = h("div", { class: "ew-root" }, form.el, actions, progress.el, viewer.el);
   el.replaceChildren(root);
 
@@ -43,6 +45,7 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
     exportBtn.disabled = reason !== "";
     setText(why, reason);
     cancelBtn.disabled = !active;
+    resumeBtn.hidden = !((status.state === "failed" || status.state === "cancelled") && status.task_id);
   };
 
   const onStatus = (): void => {
@@ -72,6 +75,12 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
       if (reply.type === "ack" && !reply.ok) setText(actionMsg, reply.message);
       if (reply.type === "error") setText(actionMsg, reply.message);
       refreshButtons();
+    });
+  });
+  resumeBtn.addEventListener("click", () => {
+    setText(actionMsg, "");
+    rpc.request("action", { type: "resume" }, (reply) => {
+      if (reply.type === "ack" && !reply.ok) setText(actionMsg, reply.message);
     });
   });
   cancelBtn.addEventListener("click", () => {

@@ -43,6 +43,7 @@ def test_rows_show_as_trees_with_line_numbers(page):
     first = page.locator(".ew-row-node").first
     expect(first.locator(":scope > .ew-group > li > .ew-line .ew-key")).to_have_text(
         ["data_row", "media_attributes"])
+    expect(first.locator(":scope > .ew-line .ew-rowhint")).to_have_text("gk-0")
 
 
 def test_pager_moves_first_next_last_prev(page):
@@ -218,3 +219,14 @@ def test_a_failure_shows_its_reason_and_keeps_the_rows(page):
     expect(page.locator(".ew-message")).to_have_text(
         "NetworkError: connection reset. 20 rows kept.")
     expect(page.locator(".ew-range")).to_have_text(f"Lines 1{DASH}20 of 20")
+
+
+def test_resume_is_offered_after_a_failure_and_sends_resume(page):
+    resume = page.get_by_role("button", name="Resume")
+    expect(resume).to_be_hidden()
+    set_status(page, state="failed", task_id="t-1", rows=3, message="NetworkError: reset.")
+    expect(resume).to_be_visible()
+    resume.click()
+    assert page.evaluate("() => window.__log.sent.at(-1).type") == "resume"
+    set_status(page, state="running", message="Resuming task t-1 at line 4.")
+    expect(resume).to_be_hidden()

@@ -224,6 +224,37 @@ def test_cancel_while_streaming_ends_cancelled_and_keeps_what_was_read(big_clien
     assert widget.session.rows.count == final["rows"]
 
 
+def test_resume_after_cancel_reads_the_rest_without_reading_rows_twice(big_client):
+    widget = ExportWidget(big_client)
+    rec = Recorder(widget)
+    cancel_on(widget, {"streaming"})
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    cancelled = widget.wait(timeout=60)
+    assert cancelled["state"] == "cancelled"
+    kept = cancelled["rows"]
+    widget.unobserve_all("status")
+    widget.observe(lambda ch: rec.statuses.append((time.monotonic(), ch["new"])),
+                   names=["status"])
+    message(widget, type="resume", id="r1")
+    assert rec.reply("r1")["ok"] is True
+    final = widget.wait(timeout=60)
+    assert final["state"] == "done"
+    resumed = [s for _, s in rec.statuses if s["message"].startswith("Resuming")]
+    assert resumed and resumed[0]["message"].endswith(f"at line {kept + 1:,}.")
+    streamed = [o.json_str for o in widget.task.get_stream(JsonConverter(), StreamType.RESULT)]
+    assert widget.session is not None
+    assert widget.session.rows.page(0, len(streamed) + 1) == streamed
+    message(widget, type="resume", id="r2")
+    assert rec.reply("r2") == {"type": "ack", "id": "r2", "action": "resume", "ok": False,
+                               "message": "the export is already done"}
+
+
+def test_resume_without_an_export_is_refused(widget):
+    rec = Recorder(widget)
+    message(widget, type="resume", id="r0")
+    assert rec.reply("r0")["message"] == "no export started"
+
+
 def test_cancel_before_the_task_exists_ends_cancelled(widget):
     rec = Recorder(widget)
     cancel_on(widget, {"queued"})
@@ -252,13 +283,13 @@ def test_a_second_start_while_running_is_refused(widget):
     assert rec.reply("again")["message"] == "an export is running; cancel it first"
 
 
-def test_a_failure_keeps_the_spooled_rows_and_says_why(widget, monkeypatch):
+def test_a_failure_keeps_the_spooled_rows_says_why_and_can_resume(widget, monkeypatch):
     """The connection drops after five rows: the rows stay, the status says what happened."""
     real_open = ExportSession._open_stream
 
-    def flaky(self: ExportSession, kind: str, live: bool) -> Iterator[Any]:
+    def flaky(self: ExportSession, kind: str, live: bool, line: int = 0) -> Iterator[Any]:
         def lines() -> Iterator[Any]:
-            for i, out in enumerate(real_open(self, kind, live)):
+            for i, out in enumerate(real_open(self, kind, live, line)):
                 if i == 5:
                     raise NetworkError("connection reset by peer")
                 yield out
@@ -270,6 +301,13 @@ def test_a_failure_keeps_the_spooled_rows_and_says_why(widget, monkeypatch):
     assert final["state"] == "failed"
     assert final["rows"] == 5 and len(widget.rows()) == 5
     assert final["message"] == "NetworkError: connection reset by peer. 5 rows kept."
+    # The connection is back: resuming reads the rest, from line 6.
+    monkeypatch.undo()
+    widget.resume()
+    assert widget.wait(timeout=60)["state"] == "done"
+    streamed = [o.json_str for o in widget.task.get_stream(JsonConverter(), StreamType.RESULT)]
+    assert widget.session is not None
+    assert widget.session.rows.page(0, len(streamed) + 1) == streamed
 
 
 def test_a_server_that_is_gone_fails_the_export_with_the_reason(tmp_path):
