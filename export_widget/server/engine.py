@@ -51,8 +51,11 @@ Item = tuple[str, dict[str, Any]]
 class RowSource(Protocol):
     """Where a task's lines come from (the data side's export_query, in production)."""
 
-    def check(self, spec: Any) -> None:
-        """Raise ValueError (naming the field) if the export cannot run as asked."""
+    def check(self, spec: Any) -> int | None:
+        """Raise ValueError (naming the field) if the export cannot run as asked.
+
+        May return the number of lines expected, when checking had to count them anyway.
+        """
         ...
 
     def count(self, spec: Any) -> int: ...
@@ -232,7 +235,7 @@ class ExportEngine:
         """
         if self._stopping.is_set():
             raise RuntimeError("the export engine is shutting down")
-        self._source.check(spec)
+        expected = self._source.check(spec)
         task = self.tasks.create(
             name=name,
             created_by=created_by,
@@ -248,7 +251,7 @@ class ExportEngine:
         cancel = threading.Event()
         with self._futures_lock:
             self._cancels[task.id] = cancel
-            future = self._pool.submit(self._run, task.id, spec, cancel)
+            future = self._pool.submit(self._run, task.id, spec, cancel, expected)
             self._futures[task.id] = future
         future.add_done_callback(functools.partial(self._forget_future, task.id))
         return task
@@ -290,12 +293,14 @@ class ExportEngine:
             raise ValueError(f"task id: not a task id: {task_id!r}")
         return self._root / task_id
 
-    def _run(self, task_id: str, spec: Any, cancel: threading.Event) -> None:
+    def _run(
+        self, task_id: str, spec: Any, cancel: threading.Event, expected: int | None
+    ) -> None:
         task_dir = self.task_dir(task_id)
         task_dir.mkdir(parents=True, exist_ok=True)
         writers = {s: StreamWriter(task_dir, s) for s in StreamName}
         try:
-            self._write_streams(task_id, spec, writers, cancel)
+            self._write_streams(task_id, spec, writers, cancel, expected)
         except _Canceled:
             self._commit(task_id, writers, None)
             self.tasks.finish(task_id, TaskStatus.CANCELED, CANCELED_BY_USER)
@@ -314,10 +319,11 @@ class ExportEngine:
 
     def _write_streams(
         self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter],
-        cancel: threading.Event,
+        cancel: threading.Event, expected: int | None,
     ) -> None:
         # The first batch is committed before counting, so a reader sees rows at once.
-        total: int | None = None
+        total = expected
+        first_batch = True
         done = 0
         since_commit = 0
         last_commit = time.monotonic()
@@ -338,10 +344,12 @@ class ExportEngine:
                 if since_commit >= self._commit_lines:
                     self._commit(task_id, writers, _percent(done, total))
                     since_commit, last_commit = 0, time.monotonic()
-            if total is None:
-                self._commit(task_id, writers, 0.0)
-                total = max(self._source.count(spec), 0)
-                self.tasks.set_progress(task_id, _percent(done, total))
+            if first_batch:
+                first_batch = False
+                self._commit(task_id, writers, _percent(done, total))
+                if total is None:
+                    total = max(self._source.count(spec), 0)
+                    self.tasks.set_progress(task_id, _percent(done, total))
                 since_commit, last_commit = 0, time.monotonic()
             if since_commit and time.monotonic() - last_commit >= self._commit_seconds:
                 self._commit(task_id, writers, _percent(done, total))

@@ -40,9 +40,9 @@ class StoreRowSource:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def check(self, spec: Any) -> None:
+    def check(self, spec: Any) -> int:
         # count_export parses the params and the query first, raising ValueError.
-        self.count(spec)
+        return self.count(spec)
 
     def count(self, spec: Any) -> int:
         from export_widget.server.export_query import count_export

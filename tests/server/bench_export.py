@@ -86,7 +86,9 @@ def main() -> None:
         user = gql("{user{id}}")["user"]["id"]
         project = next(p for p in gql("{projects(skip: 0, first: 100){id name dataRowCount}}")[
             "projects"] if p["name"] == "Large Image Project")
-        baseline = psutil.Process(server.pid).memory_info().rss
+        served = psutil.Process(server.pid)
+        baseline = served.memory_info().rss
+        cpu_before = sum(served.cpu_times()[:2])
         peak = Peak(server.pid)
         peak.start()
         t0 = time.monotonic()
@@ -105,6 +107,7 @@ def main() -> None:
                 break
             time.sleep(0.1)
         elapsed = time.monotonic() - t0
+        cpu = sum(served.cpu_times()[:2]) - cpu_before
         assert status["status"] == "COMPLETE", status
         header = gql(HEADER, {"where": {"id": task_id}, "streamType": "RESULT"})["task"][
             "exportMetadataHeader"]
@@ -123,7 +126,8 @@ def main() -> None:
         print(f"project rows: {project['dataRowCount']:,}; exported lines: {lines:,}; "
               f"{size / 1e6:.1f} MB")
         print(f"first rows readable after {first_rows:.2f} s")
-        print(f"export: {elapsed:.1f} s = {lines / elapsed:,.0f} rows/s")
+        print(f"export: {elapsed:.1f} s = {lines / elapsed:,.0f} rows/s; server CPU "
+              f"{cpu:.1f} s = {lines / cpu:,.0f} rows per CPU-second")
         print(f"download: {chunks} chunks, {received / 1e6:.1f} MB in {download:.1f} s = "
               f"{received / 1e6 / download:.0f} MB/s")
         print(f"server RSS: {baseline / 2**20:.0f} MiB before, peak {peak.peak / 2**20:.0f} MiB")

@@ -39,9 +39,10 @@ class ListSource:
         self.fail_after = fail_after
         self.first_batch_out = threading.Event()
 
-    def check(self, spec: Any) -> None:
+    def check(self, spec: Any) -> int | None:
         if spec == "refuse":
             raise ValueError("params.includeAttachments: expected true or false, got 'yes'")
+        return None
 
     def count(self, spec: Any) -> int:
         return len(self.items)
