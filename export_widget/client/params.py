@@ -39,6 +39,11 @@ WIRE_PARAMS: dict[Scope, tuple[tuple[str, str, Any], ...]] = {
     "slice": _COMMON + _LABEL_SIDE + _CATALOG_SIDE + _PREDICTIONS,
     "model_run": _COMMON + _PREDICTIONS + (("includeModelRunDetails", "model_run_details", False),),
 }
+# Model runs accept interpolated_frames (export overview), but the SDK's model-run input has
+# no such field: send it only when asked, so default requests stay identical to the SDK's.
+_SENT_ONLY_WHEN_SET: dict[Scope, tuple[tuple[str, str], ...]] = {
+    "model_run": (("includeInterpolatedFrames", "interpolated_frames"),),
+}
 
 
 def wire_params(scope: Scope, params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -53,4 +58,7 @@ def wire_params(scope: Scope, params: Mapping[str, Any] | None) -> dict[str, Any
             wire[wire_key] = list(value) if value else default
         else:
             wire[wire_key] = bool(value) if value is not None else default
+    for wire_key, key in _SENT_ONLY_WHEN_SET.get(scope, ()):
+        if given.get(key):
+            wire[wire_key] = True
     return wire

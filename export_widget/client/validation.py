@@ -31,15 +31,16 @@ _LABEL_PARAMS = ("project_details", "label_details", "performance_details",
                  "interpolated_frames")
 _CATALOG_ONLY = ("project_ids", "model_run_ids", "all_projects", "all_model_runs")
 
-# The params the SDK sends on the wire for each scope (spec 3.1). Model runs take no
-# label-side params: their wire input has no field for them.
+# The parameter table of the export overview: a param is valid only where it says so.
+# `predictions` belongs to model runs alone (SDK 7.x also sends includePredictions for
+# catalog scopes; we always send it false there), and model runs take interpolated_frames.
 PARAMS_BY_SCOPE: dict[Scope, tuple[str, ...]] = {
     "project": _DATA_ROW_PARAMS + _LABEL_PARAMS,
-    "dataset": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY + ("predictions",),
-    "catalog": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY + ("predictions",),
-    "slice": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY + ("predictions",),
+    "dataset": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY,
+    "catalog": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY,
+    "slice": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY,
     "data_rows": _DATA_ROW_PARAMS + _LABEL_PARAMS + _CATALOG_ONLY,
-    "model_run": (*_DATA_ROW_PARAMS, "predictions", "model_run_details"),
+    "model_run": (*_DATA_ROW_PARAMS, "interpolated_frames", "predictions", "model_run_details"),
 }
 
 DATE_FILTERS: tuple[str, ...] = ("last_activity_at", "label_created_at")
@@ -154,7 +155,7 @@ def _param_error(scope: Scope, key: str, value: Any) -> str | None:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         return f"expects a list of id strings, got {value!r}"
     if len(value) > PARAM_ID_LIMIT:
-        return f"{key} cannot exceed {PARAM_ID_LIMIT} items"
+        return f"cannot exceed {PARAM_ID_LIMIT} items, got {len(value)}"
     return None
 
 

@@ -50,7 +50,7 @@ def test_data_row_ids_and_global_keys_are_exclusive() -> None:
 def test_project_and_model_run_ids_cap_at_30(key: str) -> None:
     assert field_errors("catalog", {key: ["x"] * 30}, {}) == {}
     assert field_errors("catalog", {key: ["x"] * 31}, {}) == {
-        key: f"{key}: {key} cannot exceed 30 items"}
+        key: f"{key}: cannot exceed 30 items, got 31"}
 
 
 @pytest.mark.parametrize("value", ["2024-01-01", "2024-01-01 10:00:00",
@@ -104,8 +104,11 @@ def test_slice_and_model_run_take_no_filters() -> None:
 def test_params_not_valid_for_the_scope_are_rejected() -> None:
     assert field_errors("project", {"predictions": True}, {}) == {
         "predictions": "predictions: not a parameter of project exports "
-                       "(valid for dataset, catalog, slice, model_run exports)"}
+                       "(valid for model_run exports)"}
+    for scope in ("dataset", "catalog", "slice", "data_rows"):
+        assert "predictions" in field_errors(scope, {"predictions": True}, {})
     assert "label_details" in field_errors("model_run", {"label_details": True}, {})
+    assert field_errors("model_run", {"interpolated_frames": True}, {}) == {}
     assert "project_ids" in field_errors("project", {"project_ids": ["p"]}, {})
 
 

@@ -30,6 +30,12 @@ def test_model_run_params_are_the_short_set() -> None:
         "includeDataRowDetails", "includePredictions", "includeModelRunDetails"]
 
 
+def test_model_run_interpolated_frames_is_sent_only_when_asked() -> None:
+    assert "includeInterpolatedFrames" not in wire_params("model_run", None)
+    assert wire_params("model_run", {"interpolated_frames": True})[
+        "includeInterpolatedFrames"] is True
+
+
 def test_filters_become_query_items_in_sdk_order() -> None:
     calls: list[int] = []
 
