@@ -7,6 +7,7 @@ dicts keyed by GraphQL field names, so most object fields resolve by key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,27 +181,33 @@ def _page(items: list[dict[str, Any]], skip: int | None, first: int | None) -> l
     return items[start : start + count]
 
 
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "_not": lambda a, b: a != b,
+    "_lt": lambda a, b: a is not None and a < b,
+    "_gt": lambda a, b: a is not None and a > b,
+    "_lte": lambda a, b: a is not None and a <= b,
+    "_gte": lambda a, b: a is not None and a >= b,
+}
+
+
 def _matches(item: dict[str, Any], where: dict[str, Any] | None) -> bool:
-    """The SDK's `where` trees: field equality, `_not`, AND / OR / NOT."""
+    """The SDK's `where` trees: field comparisons (suffixes as in _COMPARE), AND/OR/NOT."""
     if not where:
         return True
     for key, expected in where.items():
         if key == "AND":
-            if not all(_matches(item, sub) for sub in expected):
-                return False
+            ok = all(_matches(item, sub) for sub in expected)
         elif key == "OR":
-            if not any(_matches(item, sub) for sub in expected):
-                return False
+            ok = any(_matches(item, sub) for sub in expected)
         elif key == "NOT":
-            if any(_matches(item, sub) for sub in expected):
-                return False
+            ok = not any(_matches(item, sub) for sub in expected)
         elif key == "deleted":
-            if bool(item.get("deleted", False)) != bool(expected):
-                return False
-        elif key.endswith("_not"):
-            if item.get(key[:-4]) == expected:
-                return False
-        elif item.get(key) != expected:
+            ok = bool(item.get("deleted", False)) == bool(expected)
+        else:
+            field, _, suffix = key.partition("_")
+            compare = _COMPARE.get(f"_{suffix}") if suffix else None
+            ok = compare(item.get(field), expected) if compare else item.get(key) == expected
+        if not ok:
             return False
     return True
 

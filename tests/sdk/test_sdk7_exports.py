@@ -202,3 +202,15 @@ def test_models_model_runs_data_rows_user_and_organization_resolve(
     assert data_row.uid == row_id and data_row.row_data
     assert lb_client.get_user().email == demo.workspace.user()["email"]
     assert lb_client.get_organization().uid == demo.workspace.organization()["id"]
+
+
+def test_listings_honour_the_sdks_where_comparisons(lb_client: Any, demo: Demo) -> None:
+    assert [p.name for p in lb_client.get_projects(where=lb.Project.name == "News NER")] == [
+        "News NER"]
+    invoices = demo.dataset("Invoices")
+    found = lb_client.get_datasets(where=(lb.Dataset.name == "Invoices")
+                                   & (lb.Dataset.description != "no such description"))
+    assert [d.uid for d in found] == [invoices["id"]]
+    everything_but = {d.uid for d in lb_client.get_datasets(
+        where=lb.Dataset.name != "Invoices")}
+    assert everything_but == {d["id"] for d in demo.workspace.datasets()} - {invoices["id"]}
