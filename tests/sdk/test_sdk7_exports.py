@@ -214,3 +214,14 @@ def test_listings_honour_the_sdks_where_comparisons(lb_client: Any, demo: Demo) 
     everything_but = {d.uid for d in lb_client.get_datasets(
         where=lb.Dataset.name != "Invoices")}
     assert everything_but == {d["id"] for d in demo.workspace.datasets()} - {invoices["id"]}
+
+
+def test_last_activity_at_filter_uses_the_users_timezone_and_bounds_rows(
+    lb_client: Any, demo: Demo
+) -> None:
+    dataset = lb_client.get_dataset(demo.dataset("News Articles")["id"])
+    wide = _done(dataset.export(filters={"last_activity_at": ["2000-01-01", "2100-01-01"]}))
+    assert wide.get_total_lines(lb.StreamType.RESULT) == demo.dataset("News Articles")[
+        "rowCount"]
+    future = _done(dataset.export(filters={"last_activity_at": ["2099-01-01 00:00:00", None]}))
+    assert not future.has_result() and not future.has_errors()
