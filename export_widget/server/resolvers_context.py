@@ -1,0 +1,78 @@
+"""What every resolver shares: the API state, the caller, and the error shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graphql import GraphQLError
+from graphql import GraphQLResolveInfo as _ResolveInfo
+
+from export_widget.server.engine import ExportEngine
+from export_widget.server.signing import ChunkSigner
+
+MAX_PAGE = 1_000
+
+GraphQLResolveInfo = _ResolveInfo[dict[str, Any]]
+
+
+class Workspace(Protocol):
+    """The read side the resolvers need (implemented by workspace.Workspace)."""
+
+    def organization(self) -> dict[str, Any] | None: ...
+    def user_by_id(self, user_id: str) -> dict[str, Any] | None: ...
+    def project(self, project_id: str) -> dict[str, Any] | None: ...
+    def projects(self, skip: int = 0, first: int = 100) -> list[dict[str, Any]]: ...
+    def dataset(self, dataset_id: str) -> dict[str, Any] | None: ...
+    def datasets(self, skip: int = 0, first: int = 100) -> list[dict[str, Any]]: ...
+    def model(self, model_id: str) -> dict[str, Any] | None: ...
+    def models(self, skip: int = 0, first: int = 100) -> list[dict[str, Any]]: ...
+    def model_run(self, model_run_id: str) -> dict[str, Any] | None: ...
+    def model_runs(
+        self, model_id: str | None = None, skip: int = 0, first: int = 100
+    ) -> list[dict[str, Any]]: ...
+    def data_row(self, data_row_id: str) -> dict[str, Any] | None: ...
+    def batches(
+        self, project_id: str, after: str | None = None, first: int = 100
+    ) -> dict[str, Any]: ...
+    def slice(self, slice_id: str) -> dict[str, Any] | None: ...
+    def slices(self) -> list[dict[str, Any]]: ...
+    def metadata_ontology(self) -> list[dict[str, Any]]: ...
+
+
+class SpecFactory(Protocol):
+    def __call__(
+        self, kind: str, target_id: str | None, query: list[dict[str, Any]],
+        params: dict[str, Any], timezone: str | None, media_base_url: str,
+    ) -> Any: ...
+
+
+@dataclass
+class ApiState:
+    """What the resolvers share: the workspace, the engine, the signer, the spec builder."""
+
+    workspace: Workspace
+    engine: ExportEngine
+    signer: ChunkSigner
+    make_spec: SpecFactory
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error with an `extensions.code` the SDK maps to an exception."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def bad_input(message: str) -> ApiError:
+    return ApiError(message, "BAD_USER_INPUT")
+
+
+def state_of(info: GraphQLResolveInfo) -> ApiState:
+    state: ApiState = info.context["app"]
+    return state
+
+
+def caller_of(info: GraphQLResolveInfo) -> dict[str, Any]:
+    user: dict[str, Any] = info.context["user"]
+    return user
