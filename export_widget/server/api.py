@@ -139,8 +139,10 @@ class GraphQLEndpoint:
                         sel.name.value for sel in definition.selection_set.selections
                         if hasattr(sel, "name")
                     )
+                    key = f"{definition.operation.value} {name} {{{fields}}}"
+                    logger.debug("graphql %s", key)
                     with self._lock:
-                        self.operations[f"{definition.operation.value} {name} {{{fields}}}"] += 1
+                        self.operations[key] += 1
 
 
 def create_app(
