@@ -297,8 +297,13 @@ class ExportEngine:
         self, task_id: str, spec: Any, cancel: threading.Event, expected: int | None
     ) -> None:
         task_dir = self.task_dir(task_id)
-        task_dir.mkdir(parents=True, exist_ok=True)
-        writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+        try:
+            task_dir.mkdir(parents=True, exist_ok=True)
+            writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+        except OSError as exc:
+            self.tasks.finish(task_id, TaskStatus.FAILED,
+                              f"could not create the export files in {task_dir}: {exc}")
+            return
         try:
             self._write_streams(task_id, spec, writers, cancel, expected)
         except _Canceled:

@@ -324,3 +324,18 @@ def test_cancel_of_a_queued_export_ends_it_without_running(db: Engine, tmp_path:
     assert engine.header(queued, StreamName.RESULT) is None
     gate.set()
     engine.close()
+
+
+def test_a_task_whose_files_cannot_be_created_fails_saying_why(
+    db: Engine, tmp_path: Path
+) -> None:
+    engine = _engine(db, tmp_path, ListSource([("row", _row(0))]))
+    exports = tmp_path / "data" / "exports"
+    exports.rmdir()
+    exports.write_text("a file where the exports directory should be")
+    task_id = _start(engine)
+    task = engine.wait(task_id, timeout=10)
+    assert task is not None and task.status is TaskStatus.FAILED
+    assert task.failure_reason is not None
+    assert task.failure_reason.startswith("could not create the export files")
+    engine.close()
