@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from export_widget.server import store
 from export_widget.server.rows.build import Context, Options, build_rows
 from export_widget.server.selection import Selection, select_rows
 
@@ -115,9 +114,8 @@ def count_export(engine: Engine, spec: ExportSpec) -> int:
     """Lines the export will produce: matching rows plus error items."""
     parse_options(spec)
     sel = _selection(engine, spec)
-    dr = store.data_rows
     with engine.connect() as conn:
-        rows = conn.execute(select(func.count()).select_from(dr).where(sel.where())).scalar()
+        rows = conn.execute(sel.count()).scalar()
     return int(rows or 0) + len(sel.errors)
 
 
@@ -138,16 +136,12 @@ def iter_export(engine: Engine, spec: ExportSpec, batch_size: int = 500) -> Iter
     with_experiments = spec.kind == "model_run" or (
         spec.kind != "project" and (opts.all_model_runs or opts.model_run_ids is not None))
     with_split = opts.model_run_details if spec.kind == "model_run" else True
-    dr = store.data_rows
-    where = sel.where()
     with engine.connect() as conn:
         ctx = Context.load(conn, spec.media_base_url)
     last = 0
     while True:
         with engine.connect() as conn:
-            pks = [r[0] for r in conn.execute(
-                select(dr.c.pk).where(where, dr.c.pk > last).order_by(dr.c.pk)
-                .limit(batch_size))]
+            pks = [r[0] for r in conn.execute(sel.page(last, batch_size))]
             if not pks:
                 return
             rows = build_rows(conn, ctx, opts, pks, with_projects=with_projects,

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, exists, select, true
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, true
 
 from export_widget.server import store
 from export_widget.server.rows.times import datetime_to_ms
@@ -104,16 +104,31 @@ def _ids(item: Json, where: str) -> list[str]:
 
 @dataclass
 class Selection:
-    """The data rows of an export, as SQL pieces over `data_rows`, plus error items."""
+    """The data rows of an export as SQL pieces, plus error items.
+
+    A project or model-run export scans its own membership table (keyed by
+    (scope id, data_row_pk)) joined to `data_rows`, so a small project in a large catalog
+    costs only its rows; catalog and slice exports scan `data_rows`.
+    """
 
     kind: str
     target_id: str
+    key: Any = dr.c.pk  # the data-row pk column that orders and pages the scan
+    source: Any = dr
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
     errors: list[Json] = field(default_factory=list)
     project_ids: list[str] = field(default_factory=list)  # project scope: [target]
 
     def where(self) -> ColumnElement[bool]:
         return and_(true(), *self.conditions)
+
+    def page(self, after: int, limit: int) -> Select[Any]:
+        """The next `limit` data-row pks after `after` (keyset paging)."""
+        return (select(self.key).select_from(self.source)
+                .where(self.where(), self.key > after).order_by(self.key).limit(limit))
+
+    def count(self) -> Select[Any]:
+        return select(func.count()).select_from(self.source).where(self.where())
 
 
 class _Builder:
@@ -134,7 +149,9 @@ class _Builder:
                              .where(store.projects.c.id == pid)).first() is None:
             raise ValueError(f"project: no project with id {pid}")
         self.sel.project_ids = [pid]
-        cond = exists().where(pr.c.project_id == pid, pr.c.data_row_pk == dr.c.pk)
+        self.sel.key = pr.c.data_row_pk
+        self.sel.source = pr.join(dr, dr.c.pk == pr.c.data_row_pk)
+        cond = pr.c.project_id == pid
         self.sel.conditions.append(cond)
         self.scope.append(cond)
         self.scope_name = f" in project {pid}"
@@ -145,7 +162,9 @@ class _Builder:
                              .where(store.model_runs.c.id == rid)).first() is None:
             raise ValueError(f"model_run: no model run with id {rid}")
         mr = store.model_run_rows
-        cond = exists().where(mr.c.model_run_id == rid, mr.c.data_row_pk == dr.c.pk)
+        self.sel.key = mr.c.data_row_pk
+        self.sel.source = mr.join(dr, dr.c.pk == mr.c.data_row_pk)
+        cond = mr.c.model_run_id == rid
         self.sel.conditions.append(cond)
         self.scope.append(cond)
         self.scope_name = f" in model run {rid}"
@@ -204,7 +223,8 @@ class _Builder:
     def id_item(self, kind: str, ids: list[str]) -> None:
         col = dr.c.id if kind == "data_row_id" else dr.c.global_key
         self.sel.conditions.append(col.in_(ids))
-        found = {r[0] for r in self.conn.execute(select(col).where(col.in_(ids), *self.scope))}
+        found = {r[0] for r in self.conn.execute(
+            select(col).select_from(self.sel.source).where(col.in_(ids), *self.scope))}
         noun = "Data row" if kind == "data_row_id" else "Global key"
         for missing in (i for i in ids if i not in found):
             self.sel.errors.append({kind: missing, "error": f"{noun} not found{self.scope_name}"})
@@ -228,16 +248,17 @@ class _Builder:
         for missing in (i for i in ids if i not in found):
             self.sel.errors.append({"batch_id": missing,
                                     "error": f"Batch not found{self.scope_name}"})
-        conds = [pr.c.data_row_pk == dr.c.pk, pr.c.batch_id.in_(ids)]
-        if self.sel.project_ids:
-            conds.append(pr.c.project_id.in_(self.sel.project_ids))
-        self.sel.conditions.append(exists().where(*conds))
+        self.sel.conditions.append(self._project_row(pr.c.batch_id.in_(ids)))
 
     def status_item(self, status: str) -> None:
-        conds = [pr.c.data_row_pk == dr.c.pk, pr.c.workflow_status == status]
-        if self.sel.project_ids:
-            conds.append(pr.c.project_id.in_(self.sel.project_ids))
-        self.sel.conditions.append(exists().where(*conds))
+        self.sel.conditions.append(self._project_row(pr.c.workflow_status == status))
+
+    def _project_row(self, cond: ColumnElement[bool]) -> ColumnElement[bool]:
+        """`cond` on the scanned project row (project export) or on any project row of
+        the data row (catalog-like exports)."""
+        if self.sel.kind == "project":
+            return cond
+        return exists().where(pr.c.data_row_pk == dr.c.pk, cond)
 
     def metadata_item(self, item: Json, where: str) -> None:
         schema_id = item.get("schemaId")
