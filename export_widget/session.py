@@ -155,7 +155,7 @@ class ExportSession:
         self._server_pct: float | None = None
         self._total_rows: int | None = None
         self._reader_error: BaseException | None = None
-        self._reader_done = threading.Event()
+        self._reader: threading.Thread | None = None
         self._last_publish = 0.0
         self._rows_at_start = 0
         self.status: Status = idle_status()
@@ -181,9 +181,8 @@ class ExportSession:
             raise RuntimeError("there is no task to resume; start a new export")
         if self.status["state"] == "done":
             raise RuntimeError("the export is already done")
-        for event in (self._cancel, self._finished, self._reader_done):
+        for event in (self._cancel, self._finished):
             event.clear()
-        self._reader_error = None
         self._server_state = "IN_PROGRESS"
         self._stream_started = None
         self._rows_at_start = self.rows.count
@@ -227,13 +226,19 @@ class ExportSession:
                 self._finish("cancelled", f"Cancelled: task {self.task.uid} was created, "
                              "no rows were read.")
                 return
-            reader = threading.Thread(target=self._read_rows, name="export-widget-reader",
-                                      daemon=True)
+            if self._reader is not None:
+                self._reader.join()  # a resumed run never races the reader it replaces
+            self._reader_error = None
+            stop, done = threading.Event(), threading.Event()
+            reader = threading.Thread(target=self._read_rows, args=(stop, done),
+                                      name="export-widget-reader", daemon=True)
+            self._reader = reader
             reader.start()
             next_poll = 0.0
             while True:
                 now = time.monotonic()
                 if self._cancel.is_set():
+                    stop.set()
                     self._cancel_task()
                     reader.join(timeout=1.0)  # so the last snapshot counts what was kept
                     self._finish("cancelled", f"Cancelled; {self.rows.count:,} rows kept.")
@@ -241,11 +246,11 @@ class ExportSession:
                 if now >= next_poll and self._server_state == "IN_PROGRESS":
                     self._poll_task()
                     next_poll = now + POLL_INTERVAL
-                if self._reader_done.is_set():
+                if done.is_set():
                     break
                 if now - self._last_publish >= self._interval:
                     self._publish(self._live_state(), self._live_message())
-                self._reader_done.wait(min(self._interval, 0.05))
+                done.wait(min(self._interval, 0.05))
             if self._reader_error is not None:
                 raise self._reader_error
             self._poll_task()
@@ -262,13 +267,13 @@ class ExportSession:
             kept = f" {self.rows.count:,} rows kept." if self.rows.count else ""
             self._finish("failed", f"{type(exc).__name__}: {exc}.{kept}".replace("..", "."))
 
-    def _read_rows(self) -> None:
+    def _read_rows(self, stop: threading.Event, done: threading.Event) -> None:
         batch: list[str] = []
         try:
             stream = self._open_stream("RESULT", live=True, line=self.rows.count)
             last_flush = time.monotonic()
             for out in stream:
-                if self._cancel.is_set():
+                if stop.is_set():
                     batch = []
                     return
                 if self._stream_started is None:
@@ -288,9 +293,9 @@ class ExportSession:
             self._reader_error = exc
         finally:
             # Whole lines already received are kept, whatever ended the stream.
-            if batch and not self._cancel.is_set():
+            if batch and not stop.is_set():
                 self.rows.append(batch)
-            self._reader_done.set()
+            done.set()
 
     def _read_errors(self) -> None:
         from .client.stream import StreamType

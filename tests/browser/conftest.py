@@ -133,7 +133,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # one Playwright at a time: js/ and browser/ each own one
 def lab_browser() -> Iterator[Any]:
     need_chromium()
     from playwright.sync_api import sync_playwright

@@ -84,7 +84,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # one Playwright at a time: js/ and browser/ each own one
 def chromium() -> Iterator[Any]:
     need_chromium()
     from playwright.sync_api import sync_playwright

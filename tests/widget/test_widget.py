@@ -107,7 +107,7 @@ def test_validation_asks_for_a_target_and_for_rows_to_export(widget):
     assert list(widget.validation) == ["data_row_ids"]
     widget.config = {"scope": "dataset", "target_id": widget.catalog["datasets"][0]["id"],
                      "params": {"project_ids": [f"p{i}" for i in range(31)]}, "filters": {}}
-    assert widget.validation == {"project_ids": "project_ids: project_ids cannot exceed 30 items"}
+    assert widget.validation == {"project_ids": "project_ids: cannot exceed 30 items, got 31"}
 
 
 def test_empty_lists_and_open_ranges_mean_no_filter(widget):
