@@ -79,7 +79,7 @@ class GraphQLEndpoint:
         self._lock = threading.Lock()
 
     async def handle(self, request: Request) -> Response:
-        user = self._caller(request)
+        user = await run_in_threadpool(self._caller, request.headers.get("authorization", ""))
         if user is None:
             return OrjsonResponse(
                 _error_body("Invalid API key: send 'Authorization: Bearer <key>'",
@@ -102,8 +102,8 @@ class GraphQLEndpoint:
         payload = await run_in_threadpool(self._run, body, context)
         return OrjsonResponse(payload)
 
-    def _caller(self, request: Request) -> dict[str, Any] | None:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    def _caller(self, authorization: str) -> dict[str, Any] | None:
+        scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return None
         return self._authenticate(key.strip())
