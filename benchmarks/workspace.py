@@ -1,0 +1,133 @@
+"""The measured setup: a demo store seeded once per size, and the server as a subprocess.
+
+The store is cached under `<root>/rows-<N>/store.sqlite` (seeding a million rows takes
+minutes); each run serves it with a fresh data dir, so export files never pile up.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import psutil
+
+API_KEY = "bench-key"
+LARGE_PROJECT = "Large Image Project"
+
+
+@dataclass(frozen=True)
+class SeededStore:
+    rows: int
+    db_url: str
+    seed_s: float
+    cached: bool
+
+
+def seeded_store(root: Path, rows: int) -> SeededStore:
+    """The demo store with `rows` large-project rows, seeded in this process if not cached."""
+    from export_widget.server.demo import seed_demo
+    from export_widget.server.store import open_store
+
+    directory = root / f"rows-{rows}"
+    directory.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{directory / 'store.sqlite'}"
+    marker = directory / "seeded.json"
+    if marker.exists():
+        seed_s = float(json.loads(marker.read_text())["seed_s"])
+        return SeededStore(rows, db_url, seed_s, cached=True)
+    started = time.monotonic()
+    engine = open_store(db_url)
+    seed_demo(engine, rows=rows)
+    engine.dispose()
+    seed_s = time.monotonic() - started
+    marker.write_text(json.dumps({"rows": rows, "seed_s": seed_s}))
+    return SeededStore(rows, db_url, seed_s, cached=False)
+
+
+class RssPeak(threading.Thread):
+    """Samples one process's RSS every 10 ms and keeps the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.01) -> None:
+        super().__init__(daemon=True, name=f"rss-{pid}")
+        self._process = psutil.Process(pid)
+        self._interval = interval
+        self._stop_event = threading.Event()
+        self.peak = 0
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            time.sleep(self._interval)
+
+    def sample(self) -> None:
+        try:
+            self.peak = max(self.peak, self._process.memory_info().rss)
+        except psutil.Error:
+            self._stop_event.set()
+
+    def reset(self) -> None:
+        self.sample()
+        self.peak = 0
+        self.sample()
+
+    def stop(self) -> int:
+        self.sample()
+        self._stop_event.set()
+        self.join(timeout=1)
+        return self.peak
+
+
+class ServerProcess:
+    """`export-widget serve` on loopback in a subprocess, with its RSS sampled."""
+
+    def __init__(self, store: SeededStore) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="ew-bench-data-"))
+        command = [sys.executable, "-m", "export_widget.cli", "serve", "--demo",
+                   "--rows", str(store.rows), "--db", store.db_url, "--port", "0",
+                   "--api-key", API_KEY, "--data-dir", str(self.data_dir)]
+        self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if "endpoint:" not in line:
+            self._proc.kill()
+            raise RuntimeError(f"the server did not start: {line!r}")
+        self.endpoint = line.split("endpoint:", 1)[1].strip()
+        self.api_key = API_KEY
+        self.rss = RssPeak(self._proc.pid)
+        self.rss.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def export_file(self, task_id: str) -> Path:
+        return self.data_dir / "exports" / task_id / "result.ndjson"
+
+    def stop(self) -> None:
+        self.rss.stop()
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
