@@ -71,6 +71,12 @@ class ExportWidget(anywidget.AnyWidget):
         self.on_msg(self._on_custom)
         self.validation = ExportRequest.from_config(self.config).field_errors()
 
+    def close(self) -> None:
+        """Close the widget; a running export is cancelled (its rows stay readable)."""
+        if self._session is not None:
+            self._session.cancel()
+        super().close()
+
     def __repr__(self) -> str:
         return f"ExportWidget(state={self.status.get('state')!r}, rows={self.status.get('rows')})"
 

@@ -397,3 +397,14 @@ def test_a_workspace_that_cannot_be_read_is_reported_in_the_catalog():
     widget = ExportWidget(Unreachable())
     assert widget.catalog["error"].startswith("NetworkError: cannot reach")
     assert widget.catalog["projects"] == [] and widget.catalog["scopes"]["project"]["params"]
+
+
+def test_closing_the_widget_cancels_its_export(big_client):
+    widget = ExportWidget(big_client)
+    busy = ("running", "streaming")
+    widget.observe(lambda ch: widget.close() if ch["new"]["state"] in busy else None,
+                   names=["status"])
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    assert widget.session is not None
+    final = widget.session.wait(timeout=60)
+    assert final["state"] == "cancelled"
