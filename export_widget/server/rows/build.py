@@ -110,50 +110,59 @@ class Context:
         return pool[zlib.crc32(row_id.encode()) % _POOL]
 
 
-def _pks(col: Any) -> Any:
-    return col.in_(bindparam("pks", expanding=True))
-
-
 def _ids(col: Any) -> Any:
     return col.in_(bindparam("ids", expanding=True))
 
 
-# Statements are built once; expanding parameters keep SQLAlchemy's compiled cache warm
-# instead of coercing 500 literals per query.
-_T = store
-_Q_ROWS = select(_T.data_rows).where(_pks(_T.data_rows.c.pk))
-_Q_ATTACHMENTS = select(_T.attachments).where(_pks(_T.attachments.c.data_row_pk)).order_by(
-    _T.attachments.c.data_row_pk, _T.attachments.c.id)
-_Q_METADATA = select(_T.metadata_fields).where(_pks(_T.metadata_fields.c.data_row_pk)).order_by(
-    _T.metadata_fields.c.data_row_pk, _T.metadata_fields.c.schema_id)
-_Q_EMBEDDINGS = select(_T.data_row_embeddings).where(
-    _pks(_T.data_row_embeddings.c.data_row_pk)).order_by(
-    _T.data_row_embeddings.c.data_row_pk, _T.data_row_embeddings.c.embedding_id)
-_PR = _T.project_rows
-_Q_PROJECT_ROWS_ALL = select(_PR).where(_pks(_PR.c.data_row_pk)).order_by(
-    _PR.c.data_row_pk, _PR.c.project_id)
-_Q_PROJECT_ROWS = select(_PR).where(_pks(_PR.c.data_row_pk), _ids(_PR.c.project_id)).order_by(
-    _PR.c.data_row_pk, _PR.c.project_id)
-_L = _T.labels
-_Q_LABELS = select(_L).where(_pks(_L.c.data_row_pk), _ids(_L.c.project_id)).order_by(
-    _L.c.data_row_pk, _L.c.created_at, _L.c.id)
-_Q_REVIEWS = select(_T.reviews).where(_ids(_T.reviews.c.label_id)).order_by(
-    _T.reviews.c.created_at, _T.reviews.c.id)
-_H = _T.workflow_history
-_Q_HISTORY = select(_H).where(_pks(_H.c.data_row_pk), _ids(_H.c.project_id)).order_by(
-    _H.c.project_id, _H.c.data_row_pk, _H.c.seq)
-_MR = _T.model_run_rows
-_Q_RUN_ROWS_ALL = select(_MR).where(_pks(_MR.c.data_row_pk)).order_by(
-    _MR.c.data_row_pk, _MR.c.model_run_id)
-_Q_RUN_ROWS = select(_MR).where(_pks(_MR.c.data_row_pk), _ids(_MR.c.model_run_id)).order_by(
-    _MR.c.data_row_pk, _MR.c.model_run_id)
-_MRL = _T.model_run_labels
-_Q_RUN_LABELS = (select(_MRL.c.model_run_id, _L).join(_L, _L.c.id == _MRL.c.label_id)
-                 .where(_pks(_MRL.c.data_row_pk), _ids(_MRL.c.model_run_id))
-                 .order_by(_L.c.created_at, _L.c.id))
-_P = _T.predictions
-_Q_PREDICTIONS = select(_P).where(_pks(_P.c.data_row_pk), _ids(_P.c.model_run_id)).order_by(
-    _P.c.created_at, _P.c.id)
+class _Queries:
+    """The batch statements, built once for one way of naming the batch's data rows.
+
+    Two instances exist: by pk range (`BETWEEN :lo AND :hi`, filtered in Python; used
+    when the batch is dense, as keyset pages of a project usually are) and by pk list
+    (expanding IN). Rendering 500 IN placeholders per query was a visible cost.
+    """
+
+    def __init__(self, pks: Any) -> None:
+        t = store
+        self.rows = select(t.data_rows).where(pks(t.data_rows.c.pk))
+        at = t.attachments
+        self.attachments = select(at).where(pks(at.c.data_row_pk)).order_by(
+            at.c.data_row_pk, at.c.id)
+        mf = t.metadata_fields
+        self.metadata = select(mf).where(pks(mf.c.data_row_pk)).order_by(
+            mf.c.data_row_pk, mf.c.schema_id)
+        em = t.data_row_embeddings
+        self.embeddings = select(em).where(pks(em.c.data_row_pk)).order_by(
+            em.c.data_row_pk, em.c.embedding_id)
+        pr = t.project_rows
+        self.project_rows_all = select(pr).where(pks(pr.c.data_row_pk)).order_by(
+            pr.c.data_row_pk, pr.c.project_id)
+        self.project_rows = select(pr).where(pks(pr.c.data_row_pk), _ids(pr.c.project_id)
+                                             ).order_by(pr.c.data_row_pk, pr.c.project_id)
+        lab = t.labels
+        self.labels = select(lab).where(pks(lab.c.data_row_pk), _ids(lab.c.project_id)
+                                        ).order_by(lab.c.data_row_pk, lab.c.created_at, lab.c.id)
+        h = t.workflow_history
+        self.history = select(h).where(pks(h.c.data_row_pk), _ids(h.c.project_id)).order_by(
+            h.c.project_id, h.c.data_row_pk, h.c.seq)
+        mr = t.model_run_rows
+        self.run_rows_all = select(mr).where(pks(mr.c.data_row_pk)).order_by(
+            mr.c.data_row_pk, mr.c.model_run_id)
+        self.run_rows = select(mr).where(pks(mr.c.data_row_pk), _ids(mr.c.model_run_id)
+                                         ).order_by(mr.c.data_row_pk, mr.c.model_run_id)
+        mrl = t.model_run_labels
+        self.run_labels = (select(mrl.c.model_run_id, lab).join(lab, lab.c.id == mrl.c.label_id)
+                           .where(pks(mrl.c.data_row_pk), _ids(mrl.c.model_run_id))
+                           .order_by(lab.c.created_at, lab.c.id))
+        p = t.predictions
+        self.predictions = select(p).where(pks(p.c.data_row_pk), _ids(p.c.model_run_id)
+                                           ).order_by(p.c.created_at, p.c.id)
+
+
+_BY_RANGE = _Queries(lambda col: col.between(bindparam("lo"), bindparam("hi")))
+_BY_LIST = _Queries(lambda col: col.in_(bindparam("pks", expanding=True)))
+_Q_REVIEWS = select(store.reviews).where(_ids(store.reviews.c.label_id)).order_by(
+    store.reviews.c.created_at, store.reviews.c.id)
 
 
 def _group(rows: Any, key: str) -> dict[Any, list[Any]]:
@@ -168,21 +177,29 @@ class _Batch:
 
     def __init__(self, conn: Connection, ctx: Context, opts: Options, pks: list[int]) -> None:
         self.conn, self.ctx, self.opts, self.pks = conn, ctx, opts, pks
+        lo, hi = min(pks), max(pks)
+        self.dense = hi - lo < 2 * len(pks)
+        self.q = _BY_RANGE if self.dense else _BY_LIST
+        self.params: Json = {"lo": lo, "hi": hi} if self.dense else {"pks": pks}
+        self.wanted = set(pks)
 
-    def _run(self, stmt: Any, ids: list[str] | None = None) -> Any:
-        params: Json = {"pks": self.pks}
-        if ids is not None:
-            params["ids"] = ids
-        return self.conn.execute(stmt, params)
+    def _run(self, stmt: Any, ids: list[str] | None = None, key: str = "data_row_pk") -> Any:
+        params = self.params if ids is None else {**self.params, "ids": ids}
+        rows = self.conn.execute(stmt, params).all()
+        if self.dense and len(rows) and len(self.wanted) != self.params["hi"] - \
+                self.params["lo"] + 1:
+            wanted = self.wanted
+            rows = [r for r in rows if getattr(r, key) in wanted]
+        return rows
 
     def data_rows(self) -> list[Any]:
-        rows = self._run(_Q_ROWS).all()
+        rows = self._run(self.q.rows, key="pk")
         order = {pk: n for n, pk in enumerate(self.pks)}
         return sorted(rows, key=lambda r: order[r.pk])
 
     def attachments(self) -> dict[int, list[Json]]:
         out: dict[int, list[Json]] = {}
-        for r in self._run(_Q_ATTACHMENTS):
+        for r in self._run(self.q.attachments):
             out.setdefault(r.data_row_pk, []).append(
                 {"id": r.id, "type": r.type, "value": self.ctx.url(r.value), "name": r.name})
         return out
@@ -190,7 +207,7 @@ class _Batch:
     def metadata(self) -> dict[int, list[Json]]:
         schemas = self.ctx.schemas
         out: dict[int, list[Json]] = {}
-        for r in self._run(_Q_METADATA):
+        for r in self._run(self.q.metadata):
             name, kind = schemas[r.schema_id]
             value = orjson.loads(r.value)
             if kind == "enum":
@@ -201,22 +218,22 @@ class _Batch:
 
     def custom_embeddings(self) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
-        for r in self._run(_Q_EMBEDDINGS):
+        for r in self._run(self.q.embeddings):
             out.setdefault(r.data_row_pk, []).append(r.embedding_id)
         return out
 
     def project_rows(self) -> list[Any]:
         if self.opts.all_projects:
-            return list(self._run(_Q_PROJECT_ROWS_ALL))
-        return list(self._run(_Q_PROJECT_ROWS, list(self.opts.project_ids or ())))
+            return list(self._run(self.q.project_rows_all))
+        return list(self._run(self.q.project_rows, list(self.opts.project_ids or ())))
 
     def labels(self, project_ids: list[str]) -> list[Any]:
-        return list(self._run(_Q_LABELS, project_ids))
+        return list(self._run(self.q.labels, project_ids))
 
     def reviews(self, label_ids: list[str]) -> dict[str, list[Json]]:
         out: dict[str, list[Json]] = {}
         users = self.ctx.users
-        for r in self.conn.execute(_Q_REVIEWS, {"ids": label_ids}):
+        for r in self.conn.execute(_Q_REVIEWS, {"ids": label_ids}).all():
             out.setdefault(r.label_id, []).append(
                 {"id": r.id, "review_action": r.action,
                  "reviewed_at": ms_to_row_time(r.created_at),
@@ -226,7 +243,7 @@ class _Batch:
     def history(self, project_ids: list[str]) -> dict[tuple[str, int], list[Json]]:
         out: dict[tuple[str, int], list[Json]] = {}
         users = self.ctx.users
-        for r in self._run(_Q_HISTORY, project_ids):
+        for r in self._run(self.q.history, project_ids):
             out.setdefault((r.project_id, r.data_row_pk), []).append({
                 "action": r.action, "created_at": ms_to_row_time(r.created_at),
                 "created_by": users.get(r.created_by),
@@ -238,18 +255,18 @@ class _Batch:
 
     def run_rows(self) -> list[Any]:
         if self.opts.all_model_runs:
-            return list(self._run(_Q_RUN_ROWS_ALL))
-        return list(self._run(_Q_RUN_ROWS, list(self.opts.model_run_ids or ())))
+            return list(self._run(self.q.run_rows_all))
+        return list(self._run(self.q.run_rows, list(self.opts.model_run_ids or ())))
 
     def run_labels(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
         out: dict[tuple[str, int], list[Any]] = {}
-        for r in self._run(_Q_RUN_LABELS, run_ids):
+        for r in self._run(self.q.run_labels, run_ids):
             out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
         return out
 
     def predictions(self, run_ids: list[str]) -> dict[tuple[str, int], list[Any]]:
         out: dict[tuple[str, int], list[Any]] = {}
-        for r in self._run(_Q_PREDICTIONS, run_ids):
+        for r in self._run(self.q.predictions, run_ids):
             out.setdefault((r.model_run_id, r.data_row_pk), []).append(r)
         return out
 
