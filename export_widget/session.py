@@ -243,7 +243,8 @@ class ExportSession:
                     reader.join(timeout=1.0)  # so the last snapshot counts what was kept
                     self._finish("cancelled", f"Cancelled; {self.rows.count:,} rows kept.")
                     return
-                if now >= next_poll and self._server_state == "IN_PROGRESS":
+                if now >= next_poll and (self._server_state == "IN_PROGRESS"
+                                         or self._total_rows is None):
                     self._poll_task()
                     next_poll = now + POLL_INTERVAL
                 if done.is_set():
@@ -328,6 +329,11 @@ class ExportSession:
             self._server_state = str(probe.status)
             pct = getattr(probe, "completion_percentage", None)
             self._server_pct = float(pct) if pct is not None else None
+            if self._server_state == "COMPLETE" and self._total_rows is None:
+                from .client.stream import StreamType
+
+                # Known once the server is done: the rest of the progress is our download.
+                self._total_rows = probe.get_total_lines(StreamType.RESULT) or 0
         except Exception as exc:  # a missed poll only delays the numbers
             log.debug("task poll failed: %s", exc)
 
@@ -371,9 +377,13 @@ class ExportSession:
         rate = new_rows / (now - since) if new_rows > 0 and now > since else 0.0
         percent = self._server_pct
         eta: float | None = None
+        total = self._total_rows
         if state == "done":
             percent = 100.0
             eta = 0.0
+        elif total:
+            percent = round(100.0 * min(rows, total) / total, 2)
+            eta = (total - rows) / rate if rate > 0 else None
         elif percent is not None and 0 < percent < 100:
             eta = elapsed * (100 - percent) / percent
         return Status(state=state, task_id=getattr(self.task, "uid", None), percent=percent,
