@@ -59,6 +59,7 @@ class Context:
     runs: dict[str, tuple[str, str]] = field(default_factory=dict)  # run id -> (name, model)
     models: dict[str, str] = field(default_factory=dict)
     _pools: dict[str, list[Json]] = field(default_factory=dict)
+    _media: dict[str, Json] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, media_base_url: str) -> Context:
@@ -84,6 +85,18 @@ class Context:
 
     def url(self, value: str) -> str:
         return self.media_base_url + value if value.startswith("/media/") else value
+
+    def media_attributes(self, text: str) -> Json:
+        """Parsed media attributes; rows of one kind share identical text, so parse once.
+
+        The dict is shared between rows: built rows are read-only output.
+        """
+        parsed = self._media.get(text)
+        if parsed is None:
+            parsed = orjson.loads(text)
+            if len(self._media) < 4096:
+                self._media[text] = parsed
+        return parsed
 
     def parse_annotations(self, text: str) -> Json:
         if '"/media/' in text:
@@ -281,11 +294,12 @@ def _label_base(ctx: Context, r: Any, interpolate: bool) -> Json:
 def _project_label(ctx: Context, opts: Options, r: Any, reviews: dict[str, list[Json]]) -> Json:
     out = _label_base(ctx, r, opts.interpolated_frames)
     if opts.label_details:
+        updated = ms_to_row_time(r.updated_at)
         out["label_details"] = {
             "created_at": ms_to_row_time(r.created_at),
-            "updated_at": ms_to_row_time(r.updated_at),
+            "updated_at": updated,
             "created_by": ctx.users.get(r.created_by),
-            "content_last_updated_at": ms_to_row_time(r.updated_at),
+            "content_last_updated_at": updated,
             "reviews": reviews.get(r.id, []),
         }
     if opts.performance_details:
@@ -404,7 +418,8 @@ def build_rows(conn: Connection, ctx: Context, opts: Options, pks: list[int], *,
                 "last_activity_at": ms_to_row_time(r.last_activity_at),
                 "created_by": users.get(r.created_by),
             }
-        row: Json = {"data_row": data_row, "media_attributes": orjson.loads(r.media_attributes)}
+        row: Json = {"data_row": data_row,
+                     "media_attributes": ctx.media_attributes(r.media_attributes)}
         if opts.attachments:
             row["attachments"] = attachments.get(r.pk, [])
         if opts.metadata:
