@@ -38,6 +38,8 @@ const BOOL_PARAMS = [
 const LIST_CAP = 30;
 export const ID_CAP = 2000;
 const WORKFLOW = ["ToLabel", "InReview", "InRework", "Done"];
+const ID_HINT_FILTER = `empty = no filter; at most ${ID_CAP.toLocaleString("en-US")} ids`;
+const ID_HINT_REQUIRED = `required: the rows to export; at most ${ID_CAP.toLocaleString("en-US")} ids`;
 const DATE_HINT =
   "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
 
@@ -76,6 +78,7 @@ export class ConfigForm {
   private readonly paramsBox: HTMLFieldSetElement;
   private readonly filtersBox: HTMLFieldSetElement;
   private readonly general: HTMLElement;
+  private idHint: HTMLElement | null = null;
   private timer: number | undefined;
 
   constructor(private readonly model: Model) {
@@ -142,7 +145,8 @@ export class ConfigForm {
       this.field("batch_ids", "Batches", this.batches, "only rows in these batches; none = all").wrap,
     );
     const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText],
-      `empty = no filter; at most ${ID_CAP.toLocaleString("en-US")} ids`, this.idCount);
+      ID_HINT_FILTER, this.idCount);
+    this.idHint = idField.wrap.querySelector(".ew-hint") as HTMLElement;
     this.idKind.setAttribute("aria-label", "Identify rows by");
     this.idText.setAttribute("aria-label", "Ids to export");
     this.fields.set("global_keys", idField);
@@ -239,8 +243,10 @@ export class ConfigForm {
     const config = this.model.get("config") ?? {};
     this.fillMediaTypes(catalog);
     for (const [p, sel] of this.multi) {
-      const items = p === "project_ids" ? catalog.projects : catalog.model_runs;
-      fillOptions(sel, items.map((x) => [x.id, labelFor(x)]), null);
+      const items: [string, string][] = p === "project_ids"
+        ? catalog.projects.map((x) => [x.id, labelFor(x)])
+        : catalog.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+      fillOptions(sel, items, null);
     }
     for (const tz of this.tzNotes) setText(tz, `read in ${catalog.timezone || "UTC"} unless an offset is given`);
     const scope: Scope = config.scope ?? "project";
@@ -335,6 +341,7 @@ export class ConfigForm {
     this.fields.get("ids")!.wrap.hidden = !idsShown;
     const legend = this.filtersBox.querySelector("legend")!;
     setText(legend, scope === "data_rows" ? "Data rows to export" : "Filters");
+    if (this.idHint) setText(this.idHint, scope === "data_rows" ? ID_HINT_REQUIRED : ID_HINT_FILTER);
     this.filtersBox.hidden = !idsShown && filters.size === 0;
   }
 

@@ -70,6 +70,24 @@ def test_catalog_scope_offers_project_and_model_run_lists_capped_at_30(page):
     field = page.locator(".ew-field[data-field='project_ids']")
     expect(field.locator(".ew-count")).to_have_text("2 selected (max 30)")
     assert saved_config(page)["params"] == {"project_ids": ["p-street", "p-retail"]}
+    runs = page.get_by_label("Model runs to include").locator("option").all_inner_texts()
+    assert runs == ["detector / run 1"]
+
+
+def test_data_rows_scope_asks_for_the_ids_it_needs(page):
+    choose_scope(page, "data_rows")
+    expect(page.locator(".ew-filters legend")).to_have_text("Data rows to export")
+    expect(page.locator(".ew-field[data-field='ids'] .ew-hint")).to_have_text(
+        "required: the rows to export; at most 2,000 ids")
+    assert push_validation(page) == {
+        "data_row_ids": "data_row_ids: data_rows and global_keys cannot both be empty"}
+    expect(page.get_by_role("button", name="Export", exact=True)).to_be_disabled()
+    page.get_by_label("Ids to export").fill("street-0004.png")
+    page.get_by_label("Ids to export").press("Tab")
+    assert saved_config(page) == {"scope": "data_rows", "params": {},
+                                  "filters": {"global_keys": ["street-0004.png"]}}
+    assert push_validation(page) == {}
+    expect(page.get_by_role("button", name="Export", exact=True)).to_be_enabled()
 
 
 def test_batches_follow_the_chosen_project(page):
