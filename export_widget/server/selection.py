@@ -139,6 +139,8 @@ class _Builder:
         self.tz = tz
         self.sel = Selection(kind, target_id)
         self.scope: list[ColumnElement[bool]] = []  # conditions defining the id-check scope
+        self.members: Any = None  # project_rows / model_run_rows for scoped exports
+        self.uses_rows = False  # a condition reads a data_rows column (join needed)
         self.scope_name = ""
 
     # --- scopes ------------------------------------------------------------------------
@@ -151,6 +153,7 @@ class _Builder:
         self.sel.project_ids = [pid]
         self.sel.key = pr.c.data_row_pk
         self.sel.source = pr.join(dr, dr.c.pk == pr.c.data_row_pk)
+        self.members = pr
         cond = pr.c.project_id == pid
         self.sel.conditions.append(cond)
         self.scope.append(cond)
@@ -164,6 +167,7 @@ class _Builder:
         mr = store.model_run_rows
         self.sel.key = mr.c.data_row_pk
         self.sel.source = mr.join(dr, dr.c.pk == mr.c.data_row_pk)
+        self.members = mr
         cond = mr.c.model_run_id == rid
         self.sel.conditions.append(cond)
         self.scope.append(cond)
@@ -188,11 +192,12 @@ class _Builder:
         where = f"{where} ({kind})"
         if kind == "data_row_last_activity_at":
             lo, hi = time_range(item, self.tz, where)
+            self.uses_rows = True
             self.sel.conditions.append(_between(dr.c.last_activity_at, lo, hi))
         elif kind == "labeled_at":
             lo, hi = time_range(item, self.tz, where)
             lab = store.labels
-            conds = [lab.c.data_row_pk == dr.c.pk, _between(lab.c.created_at, lo, hi)]
+            conds = [lab.c.data_row_pk == self.sel.key, _between(lab.c.created_at, lo, hi)]
             if self.sel.project_ids:
                 conds.append(lab.c.project_id.in_(self.sel.project_ids))
             self.sel.conditions.append(exists().where(*conds))
@@ -214,6 +219,7 @@ class _Builder:
             values = item.get("values")
             if not isinstance(values, list) or not values:
                 raise ValueError(f"{where}.values: expected a non-empty list of media types")
+            self.uses_rows = True
             self.sel.conditions.append(dr.c.media_type.in_(values))
         elif kind == "metadata":
             self.metadata_item(item, where)
@@ -222,6 +228,7 @@ class _Builder:
 
     def id_item(self, kind: str, ids: list[str]) -> None:
         col = dr.c.id if kind == "data_row_id" else dr.c.global_key
+        self.uses_rows = True
         self.sel.conditions.append(col.in_(ids))
         found = {r[0] for r in self.conn.execute(
             select(col).select_from(self.sel.source).where(col.in_(ids), *self.scope))}
@@ -235,6 +242,7 @@ class _Builder:
         for missing in (i for i in ids if i not in found):
             self.sel.errors.append({"dataset_id": missing, "error": "Dataset not found"})
         cond = dr.c.dataset_id.in_(ids)
+        self.uses_rows = True
         self.sel.conditions.append(cond)
         self.scope.append(cond)
         self.scope_name = f" in dataset {ids[0]}" if len(ids) == 1 else " in the datasets"
@@ -258,7 +266,7 @@ class _Builder:
         the data row (catalog-like exports)."""
         if self.sel.kind == "project":
             return cond
-        return exists().where(pr.c.data_row_pk == dr.c.pk, cond)
+        return exists().where(pr.c.data_row_pk == self.sel.key, cond)
 
     def metadata_item(self, item: Json, where: str) -> None:
         schema_id = item.get("schemaId")
@@ -267,7 +275,7 @@ class _Builder:
         mf = store.metadata_fields
         value = orjson.dumps(item.get("value")).decode()
         self.sel.conditions.append(exists().where(
-            mf.c.data_row_pk == dr.c.pk, mf.c.schema_id == schema_id, mf.c.value == value))
+            mf.c.data_row_pk == self.sel.key, mf.c.schema_id == schema_id, mf.c.value == value))
 
 
 def select_rows(conn: Connection, kind: str, target_id: str, query: Sequence[Any] | None,
@@ -288,6 +296,9 @@ def select_rows(conn: Connection, kind: str, target_id: str, query: Sequence[Any
     ordered = sorted(enumerate(items), key=lambda e: 0 if _is_dataset(e[1]) else 1)
     for n, item in ordered:
         b.item(item, f"searchQuery.query[{n}]")
+    if b.members is not None and not b.uses_rows:
+        # Nothing reads data_rows: scan the membership index alone.
+        b.sel.source = b.members
     if b.sel.kind == "catalog" and not b.sel.conditions:
         b.sel.conditions.append(true())
     return b.sel

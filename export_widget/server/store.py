@@ -248,7 +248,8 @@ labels = Table(
     Column("seconds_to_review", Integer, nullable=False, default=0),
     Column("seconds_to_rework", Integer, nullable=False, default=0),
     Column("skipped", Boolean, nullable=False, default=False),
-    Index("ix_labels_row", "data_row_pk", "project_id"),
+    # created_at makes the labeled_at filter an index-only probe per row.
+    Index("ix_labels_row", "data_row_pk", "project_id", "created_at"),
     Index("ix_labels_created", "created_at"),
 )
 
