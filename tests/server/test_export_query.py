@@ -532,3 +532,33 @@ def test_filtered_rows_are_identical_to_the_same_rows_unfiltered(engine: Engine,
         assert 0 < len(rows) < len(all_rows)
         for row in rows:
             assert row == by_id[row["data_row"]["id"]]
+
+
+def test_catalog_id_errors_name_the_dataset_scope(engine: Engine, ws: Workspace) -> None:
+    chats = dataset_id(ws, "Support Chats")
+    news_row = run(engine, "catalog", None, [{"ids": [dataset_id(ws, "News Articles")],
+                                              "operator": "is", "type": "dataset"}])[0][0]
+    query = [{"ids": [news_row["data_row"]["id"]], "operator": "is", "type": "data_row_id"},
+             {"ids": [chats, "cnodataset0000000000000000"], "operator": "is",
+              "type": "dataset"}]
+    rows, errors = run(engine, "catalog", None, query)
+    assert rows == []
+    assert errors == [
+        {"dataset_id": "cnodataset0000000000000000", "error": "Dataset not found"},
+        {"data_row_id": news_row["data_row"]["id"], "error": "Data row not found in the datasets"},
+    ]
+    rows, errors = run(engine, "catalog", None, [{"ids": ["street-0001.png", "ghost.png"],
+                                                  "operator": "is", "type": "global_key"}])
+    assert [r["data_row"]["global_key"] for r in rows] == ["street-0001.png"]
+    assert errors == [{"global_key": "ghost.png", "error": "Global key not found"}]
+
+
+def test_catalog_labeled_at_looks_at_labels_in_any_project(engine: Engine) -> None:
+    every, _ = run(engine, "catalog", None, params={"allProjects": True,
+                                                    "includeLabelDetails": True})
+    lo, hi = wall_ms("2024-05-01", "UTC"), wall_ms("2024-06-01", "UTC")
+    expected = {r["data_row"]["id"] for r in every
+                for p in r["projects"].values() for lab in p["labels"]
+                if lo <= row_ms(lab["label_details"]["created_at"]) <= hi}
+    rows, _ = run(engine, "catalog", None, [date_item("labeled_at", "2024-05-01", "2024-06-01")])
+    assert set(ids(rows)) == expected and expected
