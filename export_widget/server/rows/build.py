@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +129,18 @@ def _ids(col: Any) -> Any:
     return col.in_(bindparam("ids", expanding=True))
 
 
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
+def _plain_rows(keys: tuple[str, ...], rows: Sequence[Any]) -> list[Any]:
+    """Rows as namedtuples: the builder reads ~40 attributes per data row, and namedtuple
+    attribute access is several times cheaper than SQLAlchemy's Row."""
+    cls = _ROW_TYPES.get(keys)
+    if cls is None:
+        cls = _ROW_TYPES.setdefault(keys, namedtuple("StoreRow", keys))
+    return list(map(cls._make, rows))
+
+
 class _Queries:
     """The batch statements, built once for one way of naming the batch's data rows.
 
@@ -198,7 +212,8 @@ class _Batch:
 
     def _run(self, stmt: Any, ids: list[str] | None = None, key: str = "data_row_pk") -> Any:
         params = self.params if ids is None else {**self.params, "ids": ids}
-        rows = self.conn.execute(stmt, params).all()
+        result = self.conn.execute(stmt, params)
+        rows = _plain_rows(tuple(result.keys()), result.all())
         if self.dense and len(rows) and len(self.wanted) != self.params["hi"] - \
                 self.params["lo"] + 1:
             wanted = self.wanted
