@@ -11,7 +11,6 @@ label/review/workflow events (or the day its batch was created, for rows still t
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -446,14 +445,6 @@ def seed_demo(engine: Engine, *, rows: int = 0, seed: int = 7) -> None:
             demo.t.flush(conn)
     if rows:
         seed_large(engine, rows=rows, seed=seed)
-
-
-def demo_ids(seed: int = 7) -> Iterator[tuple[str, str]]:
-    """(kind, id) of the demo's top-level objects, for tests and docs."""
-    for spec in MEDIA:
-        yield "dataset", cuid(seed, "dataset", spec.media_type)
-        yield "project", cuid(seed, "project", spec.media_type.lower())
-    yield "project", cuid(seed, "project", "image-qa")
 
 
 
