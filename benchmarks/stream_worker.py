@@ -10,7 +10,9 @@ Prints one JSON line: rows, first_row_s, seconds, capped, baseline_rss (after im
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterable
@@ -53,9 +55,17 @@ def read_sdk(endpoint: str, key: str, task_id: str) -> Reading:
 
     client = labelbox.Client(api_key=key, endpoint=endpoint,
                              rest_endpoint=endpoint.rsplit("/", 1)[0] + "/api/v1")
-    started = time.monotonic()
-    task = ExportTask.get_task(client, task_id)
-    return _consume(task.get_buffered_stream(), started)
+    # The SDK buffers the whole export in a NamedTemporaryFile and unlinks it only when
+    # its stream is read to the end: give it a directory we remove, whatever happens.
+    scratch = tempfile.mkdtemp(prefix="ew-bench-sdk-")
+    tempfile.tempdir = scratch
+    try:
+        started = time.monotonic()
+        task = ExportTask.get_task(client, task_id)
+        return _consume(task.get_buffered_stream(), started)
+    finally:
+        tempfile.tempdir = None
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def read_live(endpoint: str, key: str, project_id: str) -> Reading:
