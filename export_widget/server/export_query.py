@@ -123,7 +123,9 @@ def iter_export(engine: Engine, spec: ExportSpec, batch_size: int = 500) -> Iter
     """Yield batches of `("row", row_json)` / `("error", error_json)` items.
 
     Each batch reads its rows with keyset paging (pk > last), so no cursor stays open
-    between yields and memory is bounded by `batch_size`.
+    between yields and memory is bounded by `batch_size`. Row dicts are output to be
+    serialized: nested parts (media attributes, embedding entries) are shared between rows,
+    so do not mutate them.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size: must be >= 1, got {batch_size}")

@@ -299,8 +299,6 @@ def select_rows(conn: Connection, kind: str, target_id: str, query: Sequence[Any
     if b.members is not None and not b.uses_rows:
         # Nothing reads data_rows: scan the membership index alone.
         b.sel.source = b.members
-    if b.sel.kind == "catalog" and not b.sel.conditions:
-        b.sel.conditions.append(true())
     return b.sel
 
 
