@@ -89,6 +89,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("widget", "status messages sent", "", num("widget.status_messages")),
     Figure("widget", "status messages, max in any 1 s", "<= ~10", num("widget.max_per_s")),
     Figure("widget", "status messages, mean per s", "", num("widget.mean_per_s", "{:.1f}")),
+    Figure("widget", "kernel CPU (client + session + spool), s", "",
+           num("widget.kernel_cpu_s", "{:.2f}")),
     Figure("widget", "kernel RSS growth, MiB", "flat",
            num("widget.kernel_rss_growth", "{:,.0f}", MIB)),
     Figure("browser", "render a 50-row page: DOM ready, ms", "",

@@ -30,6 +30,7 @@ class WidgetRun:
     max_per_s: int
     mean_per_s: float
     kernel_rss_growth: int
+    kernel_cpu_s: float
 
 
 class StatusLog:
@@ -69,11 +70,14 @@ def run_widget(server: ServerProcess, project_id: str,
     me = RssPeak(psutil.Process().pid)
     me.start()
     me.reset()
-    baseline = psutil.Process().memory_info().rss
+    me_process = psutil.Process()
+    baseline = me_process.memory_info().rss
+    cpu_before = sum(me_process.cpu_times()[:2])
     started = time.monotonic()
     widget.start({"scope": "project", "target_id": project_id, "params": ALL_PROJECT_PARAMS})
     status = widget.wait(timeout)
     seconds = time.monotonic() - started
+    cpu = sum(me_process.cpu_times()[:2]) - cpu_before
     peak = me.stop()
     if status["state"] != "done":
         raise RuntimeError(f"widget export ended {status['state']}: {status['message']}")
@@ -83,4 +87,5 @@ def run_widget(server: ServerProcess, project_id: str,
         first_row_s=(log.first_row - started) if log.first_row else float("nan"),
         status_messages=len(log.times), max_per_s=log.max_in_one_second(),
         mean_per_s=len(log.times) / span, kernel_rss_growth=max(0, peak - baseline),
+        kernel_cpu_s=cpu,
     ), widget
