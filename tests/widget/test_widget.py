@@ -199,6 +199,9 @@ def test_status_updates_come_at_most_ten_a_second(big_client):
     assert min(gaps) >= 0.09, f"status snapshots {min(gaps):.3f} s apart"
     seqs = [s["seq"] for _, s in rec.statuses]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # Rows were spooled, and pageable, while the export still ran.
+    live = [s["rows"] for _, s in rec.statuses[:-1] if s["state"] == "streaming"]
+    assert live and 0 < live[0] < final["rows"]
 
 
 def cancel_on(widget: ExportWidget, states: set[str]) -> None:
