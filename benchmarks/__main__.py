@@ -142,11 +142,14 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
             return None
 
     with ServerProcess(store) as server:
-        run = section("export", lambda: server_export.run_export(server))
-        if run is not None:
-            result["export"] = _asdict(run)
-            fl = server_export.floor(server.export_file(run.task_id))
+        def export() -> server_export.ExportRun:
+            done = server_export.run_export(server)
+            result["export"] = _asdict(done)
+            fl = server_export.floor(server.export_file(done.task_id))
             result["floor"] = {**_asdict(fl), "total_s": fl.serialize_s + fl.write_s}
+            return done
+
+        run = section("export", export)
         if run is not None:
             def streams() -> dict[str, Any]:
                 out = {"ours": _asdict(client_stream.run_reader(server, "ours", run.task_id))}
