@@ -140,7 +140,7 @@ def test_large_rows_export_with_states_and_labels(tmp_path: Path) -> None:
     spec = ExportSpec("project", pid, [{"type": "task_queue_status", "status": "Done"}],
                       {"includeProjectDetails": True, "includeLabelDetails": True},
                       "UTC", "http://x")
-    rows = [r for b in iter_export(eng, spec) for _k, r in b]
+    rows = [orjson.loads(orjson.dumps(r)) for b in iter_export(eng, spec) for _k, r in b]
     assert len(rows) == 100
     for row in rows:
         entry = row["projects"][pid]

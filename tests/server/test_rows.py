@@ -34,7 +34,8 @@ def labeled(engine: Engine, project_name: str) -> list[tuple[dict[str, Any], dic
     spec = ExportSpec("project", pid, [], {"includeAttachments": True}, "UTC", BASE)
     out = []
     for batch in iter_export(engine, spec):
-        for _kind, row in batch:
+        for _kind, built in batch:
+            row = orjson.loads(orjson.dumps(built))  # what the engine writes
             for label in row["projects"][pid]["labels"]:
                 out.append((row, label))
     assert out, f"{project_name} has labeled rows"
