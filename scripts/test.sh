@@ -10,6 +10,7 @@ say() { echo "[test ${SECONDS}s] $*"; }
 
 say "lint and types"
 .venv/bin/ruff check export_widget tests benchmarks
+.venv/bin/mypy
 (cd js && npx --no-install tsc --noEmit -p .)
 
 say "pytest: unit, server, client, SDK 7.x, widget, JS harness, browser, notebooks"
