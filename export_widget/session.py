@@ -217,8 +217,7 @@ class ExportSession:
     def _run(self, resume: bool = False) -> None:
         try:
             if resume:
-                self._publish("running", f"Resuming task {self.task.uid} at line "
-                              f"{self.rows.count + 1:,}.")
+                self._resume_task()
             else:
                 self._publish("queued", "Creating the export task…")
                 self.task = self.request.run(self.client)
@@ -346,6 +345,22 @@ class ExportSession:
 
             self._probe_task = ExportTask.get_task(self.client, self.task.uid)
         return self._probe_task
+
+    def _resume_task(self) -> None:
+        """Continue on the same task while it can still produce the missing lines; once the
+        server ended it early (cancelled, failed), run the same export again: rows come in
+        a stable order, so reading the new task from the next line continues the spool."""
+        self._poll_task()
+        if self._server_state in ("CANCELED", "FAILED"):
+            old = self.task.uid
+            self.task = self.request.run(self.client)
+            self._probe_task = None
+            self._server_state, self._total_rows = "IN_PROGRESS", None
+            self._publish("running", f"Resuming with a new task {self.task.uid} (task {old} "
+                          f"stopped on the server) at line {self.rows.count + 1:,}.")
+        else:
+            self._publish("running", f"Resuming task {self.task.uid} at line "
+                          f"{self.rows.count + 1:,}.")
 
     def _cancel_task(self) -> None:
         cancel = getattr(self.task, "cancel", None)

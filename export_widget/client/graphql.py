@@ -116,3 +116,8 @@ GET_EXPORT_FILE_FROM_LINE = (
     "TaskStreamType!, $line: UInt64!){task(where: $where){exportFileFromLine(streamType: "
     "$streamType, line: $line){offsets {start end} lines {start end} file}}}"
 )
+# An extension of the local export server (Labelbox's API has no such mutation).
+CANCEL_EXPORT_TASK = (
+    "mutation CancelExportTaskPyApi($taskId: ID!){cancelExportTask(taskId: $taskId)"
+    "{id status}}"
+)

@@ -105,6 +105,17 @@ class ExportTask:
 
     wait_until_done = wait_till_done
 
+    def cancel(self) -> str:
+        """Ask the server to stop this export; returns the task's status afterwards.
+
+        The local export server keeps every line already written and ends the task
+        CANCELED. Labelbox's own API has no such operation: there this raises the server's
+        `InvalidQueryError`, and the task runs on.
+        """
+        data = self._client._transport.graphql(gql.CANCEL_EXPORT_TASK, {"taskId": self.uid})
+        self.refresh()
+        return str((data.get("cancelExportTask") or {}).get("status") or self.status)
+
     # --- results ---
 
     def _require_complete(self) -> None:

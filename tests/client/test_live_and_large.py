@@ -152,3 +152,15 @@ def test_live_read_of_a_failed_task_yields_what_was_committed_then_raises(
             for out in failed.get_stream(live=True):
                 lines.append(out.current_line)
         assert lines == list(range(committed.total_lines))
+
+
+def test_cancel_stops_the_server_task_and_keeps_its_committed_lines(
+        big_client: Client, large: Project) -> None:
+    task = large.export(params=PARAMS)
+    first = next(iter(task.get_stream(live=True, poll_interval=0.05)))
+    assert first.current_line == 0
+    assert task.cancel() == "CANCELED"
+    task.refresh()
+    assert task.status == "CANCELED"
+    header = task._fetch_header(StreamType.RESULT)  # what the server kept
+    assert header is not None and 0 < header.total_lines < ROWS

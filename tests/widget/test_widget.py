@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from export_widget.client import Client, JsonConverter, NetworkError, RetryPolicy, StreamType
+from export_widget.client.task import ExportTask
 from export_widget.server.runner import LocalServer, start_local_server
 from export_widget.session import ExportSession
 from export_widget.widget import ExportWidget
@@ -225,6 +226,8 @@ def test_cancel_while_streaming_ends_cancelled_and_keeps_what_was_read(big_clien
     assert final["rows"] < 20_000
     time.sleep(0.5)  # the reader has stopped: nothing more lands in the spool
     assert widget.session.rows.count == final["rows"]
+    # The server stopped too, instead of building rows nobody reads.
+    assert ExportTask.get_task(big_client, widget.task.uid).status == "CANCELED"
 
 
 def test_resume_after_cancel_reads_the_rest_without_reading_rows_twice(big_client):
