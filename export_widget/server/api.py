@@ -145,6 +145,26 @@ class GraphQLEndpoint:
                         self.operations[key] += 1
 
 
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) bytes a `Range` header asks of a `size`-byte body: the
+    whole body without one (or with a form we do not serve, as RFC 9110 allows), None when
+    it cannot be satisfied. One range only: `bytes=N-`, `bytes=N-M` or `bytes=-N`."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return (0, size - 1)
+    first_text, _, last_text = header[len("bytes="):].strip().partition("-")
+    try:
+        if not first_text:
+            suffix = int(last_text)
+            return (max(size - suffix, 0), size - 1) if suffix > 0 else None
+        first = int(first_text)
+        last = int(last_text) if last_text else size - 1
+    except ValueError:
+        return (0, size - 1)
+    if first >= size or last < first:
+        return None
+    return (first, min(last, size - 1))
+
+
 def create_app(
     schema: GraphQLSchema,
     state: ApiState,
@@ -159,20 +179,32 @@ def create_app(
             grant = state.signer.verify(request.path_params["token"])
         except InvalidToken as exc:
             return Response(str(exc), status_code=403, media_type="text/plain")
-        length = grant.end - grant.start + 1
+        size = grant.end - grant.start + 1
+        wanted = byte_range(request.headers.get("range"), size)
+        if wanted is None:
+            return Response("unsatisfiable range", status_code=416, media_type="text/plain",
+                            headers={"content-range": f"bytes */{size}"})
+        # A client resuming a broken download asks for the rest of the chunk only.
+        first, last = wanted
+        start, end = grant.start + first, grant.start + last
+        status, headers = 200, {"content-length": str(last - first + 1),
+                                "accept-ranges": "bytes"}
+        if (first, last) != (0, size - 1):
+            status = 206
+            headers["content-range"] = f"bytes {first}-{last}/{size}"
         try:
-            if length <= STREAM_ABOVE:
+            if last - first + 1 <= STREAM_ABOVE:
                 content = await run_in_threadpool(state.engine.read, grant.task_id,
-                                                  grant.stream, grant.start, grant.end)
-                return Response(content, media_type=NDJSON)
+                                                  grant.stream, start, end)
+                return Response(content, status_code=status, media_type=NDJSON,
+                                headers=headers)
             # Fail before the headers go out if the range is not servable.
-            await run_in_threadpool(state.engine.read, grant.task_id, grant.stream,
-                                    grant.end, grant.end)
+            await run_in_threadpool(state.engine.read, grant.task_id, grant.stream, end, end)
         except LookupError as exc:
             return Response(str(exc), status_code=404, media_type="text/plain")
-        blocks = state.engine.iter_read(grant.task_id, grant.stream, grant.start, grant.end)
-        return StreamingResponse(blocks, media_type=NDJSON,
-                                 headers={"content-length": str(length)})
+        blocks = state.engine.iter_read(grant.task_id, grant.stream, start, end)
+        return StreamingResponse(blocks, status_code=status, media_type=NDJSON,
+                                 headers=headers)
 
     async def media(request: Request) -> Response:
         if render_media is None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from export_widget.server import store
+from export_widget.server.api import byte_range
 from export_widget.server.runner import LocalServer
 from export_widget.server.signing import ChunkGrant, ChunkSigner, InvalidToken
 from export_widget.server.tasks import StreamName, TaskStatus
@@ -276,3 +277,29 @@ def test_large_ranges_are_streamed_with_the_exact_length(
     assert len(response.content) == int(info["offsets"]["end"]) + 1
     monkeypatch.setattr(api, "STREAM_ABOVE", 8 * 1024 * 1024)
     assert httpx.get(info["file"]).content == response.content
+
+
+def test_a_chunk_download_resumes_with_a_range_request(server: LocalServer,
+                                                       catalog_task: str) -> None:
+    info = data(gql(server, FROM_OFFSET, {"where": {"id": catalog_task}, "streamType": "RESULT",
+                                          "offset": 0}))["task"]["exportFileFromOffset"]
+    whole = httpx.get(info["file"]).content
+    size = len(whole)
+    rest = httpx.get(info["file"], headers={"Range": "bytes=10-"})
+    assert rest.status_code == 206
+    assert rest.headers["content-range"] == f"bytes 10-{size - 1}/{size}"
+    assert rest.content == whole[10:]
+    middle = httpx.get(info["file"], headers={"Range": "bytes=5-9"})
+    assert (middle.status_code, middle.content) == (206, whole[5:10])
+    assert httpx.get(info["file"], headers={"Range": "bytes=-4"}).content == whole[-4:]
+    past = httpx.get(info["file"], headers={"Range": f"bytes={size}-"})
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, (0, 99)), ("bytes=0-", (0, 99)), ("bytes=10-19", (10, 19)),
+    ("bytes=90-200", (90, 99)), ("bytes=-5", (95, 99)), ("bytes=100-", None),
+    ("bytes=9-3", None), ("bytes=1-2,5-6", (0, 99)), ("items=1-2", (0, 99)),
+])
+def test_byte_range_parsing(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert byte_range(header, 100) == expected
