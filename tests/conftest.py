@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from chromium_support import CHROMIUM, FLAGS, need_chromium
 
 from export_widget.server.runner import LocalServer, start_local_server
 
@@ -17,3 +19,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     with start_local_server(db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True,
                             data_dir=data_dir) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the run: Playwright's sync API allows one instance at a
+    time per thread, so the JS harness and the JupyterLab tests share it."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()

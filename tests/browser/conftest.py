@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,13 +20,10 @@ from typing import Any
 
 import nbformat
 import pytest
+from chromium_support import need_chromium
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "artifacts"
-STATIC = ROOT / "export_widget" / "static"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "export-widget-test"
 
 SETUP_BIG = """\
@@ -53,18 +49,6 @@ w = ExportWidget()
 w"""
 
 REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
-
-
-def need_chromium() -> None:
-    problems = []
-    if not Path(CHROMIUM).exists():
-        problems.append(f"Chromium not found at {CHROMIUM}")
-    if not (STATIC / "widget.js").exists():
-        problems.append("export_widget/static/widget.js missing: run `cd js && npm run build`")
-    if problems:
-        if os.environ.get("CI") == "true":
-            pytest.fail("; ".join(problems))
-        pytest.skip("; ".join(problems))
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
@@ -133,20 +117,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(scope="package")  # one Playwright at a time: js/ and browser/ each own one
-def lab_browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def lab_page(lab_browser: Any) -> Iterator[Any]:
-    context = lab_browser.new_context(viewport={"width": 1400, "height": 1000})
+def lab_page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

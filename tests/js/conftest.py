@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium_support import need_chromium
 
 from export_widget.catalog import scope_rules
 from export_widget.client import validation
@@ -23,22 +23,6 @@ from export_widget.messages import idle_status
 
 HERE = Path(__file__).parent
 STATIC = Path(__file__).parents[2] / "export_widget" / "static"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def need_chromium() -> None:
-    """Fail in CI, skip locally, when Chromium or the built bundle is missing."""
-    problems = []
-    if not Path(CHROMIUM).exists():
-        problems.append(f"Chromium not found at {CHROMIUM}")
-    if not (STATIC / "widget.js").exists():
-        problems.append("export_widget/static/widget.js missing: run `cd js && npm run build`")
-    if problems:
-        if os.environ.get("CI") == "true":
-            pytest.fail("; ".join(problems))
-        pytest.skip("; ".join(problems))
 
 
 def sample_catalog() -> dict[str, Any]:
@@ -82,17 +66,6 @@ def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
-
-
-@pytest.fixture(scope="package")  # one Playwright at a time: js/ and browser/ each own one
-def chromium() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
