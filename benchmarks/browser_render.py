@@ -14,6 +14,7 @@ import importlib.util
 import json
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class RenderTimes:
 
 
 def _harness_conftest() -> ModuleType:
+    tests_dir = str(HARNESS_DIR.parent)  # the harness imports tests/chromium_support.py
+    if tests_dir not in sys.path:
+        sys.path.insert(0, tests_dir)
     spec = importlib.util.spec_from_file_location("_ew_js_harness", HARNESS_DIR / "conftest.py")
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {HARNESS_DIR / 'conftest.py'}")
@@ -77,6 +81,7 @@ def render_times(lines: list[str]) -> RenderTimes:
     if not (STATIC / "widget.js").exists():
         raise FileNotFoundError("export_widget/static/widget.js: run `cd js && npm run build`")
     harness = _harness_conftest()
+    import chromium_support  # on sys.path once the harness is loaded
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="ew-bench-harness-") as tmp:
@@ -92,8 +97,8 @@ def render_times(lines: list[str]) -> RenderTimes:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=harness.CHROMIUM, headless=True,
-                                            args=harness.FLAGS)
+                browser = p.chromium.launch(executable_path=chromium_support.CHROMIUM,
+                                            headless=True, args=chromium_support.FLAGS)
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
                 page.wait_for_selector("body[data-ready='1']", timeout=15_000)
