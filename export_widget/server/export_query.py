@@ -106,8 +106,14 @@ def _check(spec: ExportSpec) -> None:
 def _selection(engine: Engine, spec: ExportSpec) -> Selection:
     _check(spec)
     target = spec.target_id or ""
+    query = list(spec.query)
+    override = (spec.params or {}).get("mediaTypeOverride")
+    if override:
+        # An export reads every row as one media type; rows of another type cannot be read
+        # that way, so the override narrows the export to rows of its type.
+        query.append({"type": "media_type", "operator": "is", "values": [override]})
     with engine.connect() as conn:
-        return select_rows(conn, spec.kind, target, spec.query, spec.timezone)
+        return select_rows(conn, spec.kind, target, query, spec.timezone)
 
 
 def count_export(engine: Engine, spec: ExportSpec) -> int:

@@ -26,7 +26,7 @@ const PARAM_HINTS: Record<string, [string, string]> = {
   model_run_details: ["Model run details", "model run fields such as the data split"],
   all_projects: ["All projects", "labels from every project the row is in"],
   all_model_runs: ["All model runs", "every model run the row is in"],
-  media_type_override: ["Media type override", "read every row as this media type"],
+  media_type_override: ["Media type override", "export only rows of this media type"],
   project_ids: ["Projects to include", "labels from these projects; at most 30"],
   model_run_ids: ["Model runs to include", "predictions and labels from these runs; at most 30"],
 };

@@ -565,3 +565,13 @@ def test_catalog_labeled_at_looks_at_labels_in_any_project(engine: Engine) -> No
                 if lo <= row_ms(lab["label_details"]["created_at"]) <= hi}
     rows, _ = run(engine, "catalog", None, [date_item("labeled_at", "2024-05-01", "2024-06-01")])
     assert set(ids(rows)) == expected and expected
+
+
+def test_media_type_override_narrows_a_mixed_export_to_that_type(engine: Engine) -> None:
+    everything, _ = run(engine, "catalog", None)
+    texts, _ = run(engine, "catalog", None, params={"mediaTypeOverride": "TEXT"})
+    assert 0 < len(texts) < len(everything)
+    assert {r["media_attributes"].get("mime_type") for r in texts} <= {"text/plain"}
+    expected = [r["data_row"]["id"] for r in everything
+                if r["data_row"]["row_data"].endswith(".txt")]
+    assert ids(texts) == expected
