@@ -152,3 +152,34 @@ def test_a_2001_id_list_shows_the_kernels_validation_error(lab, lab_page):
     }""")
     assert colours["fg"] - colours["bg"] > 100, colours
     shot(page, "lab_06_validation_dark.png")
+
+
+def test_the_widget_exports_in_notebook_7(lab, lab_page):
+    """The same server serves Notebook 7 (/notebooks/...): the widget renders, exports,
+    and the kernel agrees, driven through Notebook's own menus."""
+    page = lab_page
+    page.goto(f"{lab}/notebooks/notebook7.ipynb?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=90_000)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    root = page.locator(".jp-OutputArea-output .ew-root")
+    expect(root).to_be_visible(timeout=60_000)
+    root.get_by_label("Project", exact=True).select_option(label="Street Scenes Annotation")
+    root.get_by_role("button", name="Export", exact=True).click()
+    expect(root.locator(".ew-state")).to_have_text("Done", timeout=60_000)
+    shown = int(root.locator(".ew-stat-rows").inner_text().split(" ")[0].replace(",", ""))
+    assert shown > 0
+    shot(page, "notebook7_done.png")
+    report = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output")
+    deadline = time.monotonic() + 20
+    while True:  # the report cell ran before the export; run it again until it agrees
+        page.locator(".jp-Cell").nth(1).click()
+        page.keyboard.press("Control+Enter")
+        try:
+            expect(report).to_contain_text(f'"rows": {shown}', timeout=3000)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+    expect(report).to_contain_text('"state": "done"')
