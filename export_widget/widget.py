@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import logging
 import pathlib
+import shutil
 import tempfile
 import threading
 from typing import Any
@@ -44,8 +45,14 @@ def demo_client() -> Any:
             _demo_server = start_local_server(
                 db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True, data_dir=data_dir
             )
-            atexit.register(_demo_server.stop)
+            atexit.register(_stop_demo, _demo_server, data_dir)
         return Client(api_key=_demo_server.api_key, endpoint=_demo_server.endpoint)
+
+
+def _stop_demo(server: Any, data_dir: pathlib.Path) -> None:
+    # The demo store and its exports are scratch: a kernel leaves nothing behind.
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class ExportWidget(anywidget.AnyWidget):
