@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +67,10 @@ def _searchable(client: Client, scope: Scope, filters: Mapping[str, Any] | None,
     return search_query(filters, client.get_user_timezone), wire_params(scope, params)
 
 
-class Project(Entity):
+class _FilteredExport(Entity, ABC):
+    """`export(task_name, filters, params)` and the deprecated `export_v2`, for the scopes
+    that take filters; `_export` builds each scope's mutation input."""
+
     def export(self, task_name: str | None = None, filters: Mapping[str, Any] | None = None,
                params: Mapping[str, Any] | None = None) -> ExportTask:
         return self._export(task_name, filters, params, streamable=True)
@@ -76,6 +80,12 @@ class Project(Entity):
         warnings.warn(_V2_WARNING, DeprecationWarning, stacklevel=2)
         return self._export(task_name, filters, params, streamable=False)
 
+    @abstractmethod
+    def _export(self, task_name: str | None, filters: Mapping[str, Any] | None,
+                params: Mapping[str, Any] | None, *, streamable: bool) -> ExportTask: ...
+
+
+class Project(_FilteredExport):
     def _export(self, task_name: str | None, filters: Mapping[str, Any] | None,
                 params: Mapping[str, Any] | None, *, streamable: bool) -> ExportTask:
         query, wire = _searchable(self.client, "project", filters, params)
@@ -99,17 +109,8 @@ class Project(Entity):
                 return
 
 
-class _CatalogLike(Entity):
+class _CatalogLike(_FilteredExport):
     scope: Scope = "catalog"
-
-    def export(self, task_name: str | None = None, filters: Mapping[str, Any] | None = None,
-               params: Mapping[str, Any] | None = None) -> ExportTask:
-        return self._export(task_name, filters, params, streamable=True)
-
-    def export_v2(self, task_name: str | None = None, filters: Mapping[str, Any] | None = None,
-                  params: Mapping[str, Any] | None = None) -> ExportTask:
-        warnings.warn(_V2_WARNING, DeprecationWarning, stacklevel=2)
-        return self._export(task_name, filters, params, streamable=False)
 
     def _extra_query(self) -> list[dict[str, Any]]:
         return []
