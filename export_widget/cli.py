@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 
 import uvicorn
@@ -26,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the API key clients must send (default: generated)")
     serve.add_argument("--rows", type=int, default=0,
                        help="with --demo: grow the large image project to N rows")
+    # For a parent that starts the server as its child (the widget in a kernel).
+    serve.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
                        help=f"where exports and the default store live (default "
                             f"{DEFAULT_DATA_DIR}/)")
@@ -68,11 +73,27 @@ def serve(args: argparse.Namespace) -> int:
                   flush=True)
 
     server.startup = startup  # type: ignore[method-assign]
+    if args.exit_with_parent:
+        _exit_with_parent(server)
     try:
         server.run()
     finally:
         parts.engine.close()
     return 0
+
+
+def _exit_with_parent(server: uvicorn.Server) -> None:
+    """Stop serving once the parent is gone (a killed kernel must not leave a server)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

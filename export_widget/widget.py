@@ -34,17 +34,18 @@ _demo_server: Any = None
 
 
 def demo_client() -> Any:
-    """A Client for the embedded demo server, started once per kernel process."""
+    """A Client for the embedded demo server, started once per kernel process.
+
+    The server runs as a child process: its export threads then build rows on another core
+    instead of competing with this kernel's widget for the GIL."""
     global _demo_server
     from .client import Client
-    from .server.runner import start_local_server
+    from .server.process import start_server_process
 
     with _demo_lock:
-        if _demo_server is None:
+        if _demo_server is None or not _demo_server.running:
             data_dir = pathlib.Path(tempfile.mkdtemp(prefix="export-widget-demo-"))
-            _demo_server = start_local_server(
-                db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True, data_dir=data_dir
-            )
+            _demo_server = start_server_process(data_dir=data_dir, demo=True)
             atexit.register(_stop_demo, _demo_server, data_dir)
         return Client(api_key=_demo_server.api_key, endpoint=_demo_server.endpoint)
 

@@ -1,0 +1,54 @@
+"""The export server as a child process: what a kernel's widget starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from export_widget.client import Client
+from export_widget.server.process import start_server_process
+
+
+def test_a_child_server_serves_the_demo_and_stops(tmp_path: Path) -> None:
+    with start_server_process(data_dir=tmp_path, demo=True) as server:
+        assert server.endpoint.startswith("http://127.0.0.1:")
+        with Client(api_key=server.api_key, endpoint=server.endpoint) as client:
+            assert any(p.name == "Street Scenes Annotation" for p in client.get_projects())
+        refused = httpx.post(server.endpoint, json={"query": "{user{id}}"},
+                             headers={"Authorization": "Bearer wrong"})
+        assert refused.status_code == 401
+        pid = server.pid
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_child_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from export_widget.server.process import start_server_process
+        server = start_server_process(data_dir=Path({str(tmp_path)!r}), demo=False)
+        print(server.pid, flush=True)
+        time.sleep(600)
+    """)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert psutil.pid_exists(child)
+    parent.kill()  # as a kernel killed by a restart would be
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the server outlived its parent"
+        time.sleep(0.2)
+
+
+def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="did not start"):
+        start_server_process(data_dir=tmp_path, db_url="nosuchdialect://x", demo=False,
+                             startup_timeout=60)
