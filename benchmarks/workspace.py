@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 
 import psutil
+
+from export_widget.server.process import start_server_process
 
 API_KEY = "bench-key"
 LARGE_PROJECT = "Large Image Project"
@@ -90,26 +90,19 @@ class ServerProcess:
 
     def __init__(self, store: SeededStore) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="ew-bench-data-"))
-        command = [sys.executable, "-m", "export_widget.cli", "serve", "--demo",
-                   "--rows", str(store.rows), "--db", store.db_url, "--port", "0",
-                   "--api-key", API_KEY, "--data-dir", str(self.data_dir)]
-        self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if "endpoint:" not in line:
-            self._proc.kill()
-            raise RuntimeError(f"the server did not start: {line!r}")
-        self.endpoint = line.split("endpoint:", 1)[1].strip()
+        self._server = start_server_process(data_dir=self.data_dir, db_url=store.db_url,
+                                            demo=True, rows=store.rows, api_key=API_KEY)
+        self.endpoint = self._server.endpoint
         self.api_key = API_KEY
-        self.rss = RssPeak(self._proc.pid)
+        self.rss = RssPeak(self._server.pid)
         self.rss.start()
 
     @property
     def pid(self) -> int:
-        return self._proc.pid
+        return self._server.pid
 
     def cpu_seconds(self) -> float:
-        times = psutil.Process(self._proc.pid).cpu_times()
+        times = psutil.Process(self.pid).cpu_times()
         return float(times.user + times.system)
 
     def export_file(self, task_id: str) -> Path:
@@ -117,12 +110,7 @@ class ServerProcess:
 
     def stop(self) -> None:
         self.rss.stop()
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        self._server.stop(timeout=30)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> ServerProcess:
