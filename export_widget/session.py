@@ -278,7 +278,7 @@ class ExportSession:
                     return
                 if self._stream_started is None:
                     self._stream_started = time.monotonic()
-                batch.append(out.json_str)
+                batch.append(out.data)
                 now = time.monotonic()
                 if len(batch) >= APPEND_BATCH or now - last_flush > 0.05:
                     self.rows.append(batch)
@@ -308,17 +308,17 @@ class ExportSession:
             return
         batch: list[str] = []
         for out in self._open_stream("ERRORS", live=False, line=self.errors.count):
-            batch.append(out.json_str)
+            batch.append(out.data)
             if len(batch) >= APPEND_BATCH:
                 self.errors.append(batch)
                 batch = []
         self.errors.append(batch)
 
     def _open_stream(self, kind: str, live: bool, line: int = 0) -> Iterator[Any]:
-        from .client.stream import JsonConverter, StreamType
+        from .client.stream import LineConverter, StreamType
 
         stream_type = StreamType.RESULT if kind == "RESULT" else StreamType.ERRORS
-        stream = self.task.get_stream(JsonConverter(), stream_type, live=live)
+        stream = self.task.get_stream(LineConverter(), stream_type, live=live)
         return iter(stream.with_line(line) if line else stream)
 
     def _poll_task(self) -> None:

@@ -15,6 +15,7 @@ import struct
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 from pathlib import Path
 
 _ENTRY = struct.Struct("<Q")
@@ -56,25 +57,20 @@ class Spool:
             raw = line.encode("utf-8") if isinstance(line, str) else bytes(line)
             if raw.endswith(b"\n"):
                 raw = raw[:-1]
-            if b"\n" in raw:
-                raise ValueError("line: must not contain a newline inside the record")
             encoded.append(raw)
         if not encoded:
             return 0
+        blob = b"\n".join(encoded) + b"\n"
+        if blob.count(b"\n") != len(encoded):
+            raise ValueError("line: must not contain a newline inside the record")
         with self._write_lock:
             self._check_open()
-            blob = bytearray()
-            index = bytearray()
-            end = self._size
-            for raw in encoded:
-                blob += raw
-                blob += b"\n"
-                end += len(raw) + 1
-                index += _ENTRY.pack(end)
-            _pwrite_all(self._data_fd, bytes(blob), self._size)
-            _pwrite_all(self._index_fd, bytes(index), self._count * _ENTRY.size)
+            ends = list(accumulate((len(raw) + 1 for raw in encoded), initial=self._size))[1:]
+            index = struct.pack(f"<{len(ends)}Q", *ends)
+            _pwrite_all(self._data_fd, blob, self._size)
+            _pwrite_all(self._index_fd, index, self._count * _ENTRY.size)
             # Publish only after both writes: readers trust `_count`.
-            self._size = end
+            self._size = ends[-1]
             self._count += len(encoded)
         return len(encoded)
 

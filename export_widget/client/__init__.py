@@ -29,6 +29,8 @@ from .stream import (
     FileConverterOutput,
     JsonConverter,
     JsonConverterOutput,
+    Line,
+    LineConverter,
     Stream,
     StreamType,
 )
@@ -41,7 +43,8 @@ __all__ = [
     "BufferedJsonConverterOutput", "BufferedStream", "Catalog", "CatalogSlice", "Client",
     "DataRow", "Dataset", "ExportTask", "ExportTaskException", "ExportTimeoutError",
     "FileConverter", "FileConverterOutput", "InternalServerError", "InvalidQueryError",
-    "JsonConverter", "JsonConverterOutput", "LabelboxError", "Model", "ModelRun",
+    "JsonConverter", "JsonConverterOutput", "LabelboxError", "Line", "LineConverter", "Model",
+    "ModelRun",
     "NetworkError", "Project", "ResourceNotFoundError", "RetryPolicy", "Stream",
     "StreamType", "field_errors",
 ]

@@ -86,6 +86,14 @@ class JsonConverter:
             yield JsonConverterOutput(ln.offset, ln.line, ln.data.decode("utf-8"))
 
 
+class LineConverter:
+    """Yields each `Line` as it arrived (raw bytes, byte offset, line number): for callers
+    that store rows rather than read them, so nothing is decoded or parsed."""
+
+    def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[Line]:
+        return lines
+
+
 @dataclass(frozen=True)
 class FileConverterOutput:
     file_path: Path

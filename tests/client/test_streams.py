@@ -13,6 +13,7 @@ from export_widget.client import (
     ExportTask,
     FileConverter,
     JsonConverter,
+    LineConverter,
     StreamType,
 )
 
@@ -59,6 +60,13 @@ def test_json_converter_yields_every_line_with_byte_offsets(task: ExportTask, ra
         encoded = out.json_str.encode()
         assert raw[out.current_offset:out.current_offset + len(encoded)] == encoded
         assert out.json["data_row"]["id"]
+
+
+def test_line_converter_yields_the_raw_lines_undecoded(task: ExportTask, raw: bytes) -> None:
+    lines = list(task.get_stream(LineConverter(), StreamType.RESULT).with_line(1))
+    assert [ln.data for ln in lines] == raw.split(b"\n")[1:-1]
+    assert [ln.line for ln in lines] == list(range(1, len(lines) + 1))
+    assert all(raw[ln.offset:ln.offset + len(ln.data)] == ln.data for ln in lines)
 
 
 def _starts(raw: bytes) -> list[int]:
