@@ -86,6 +86,10 @@ FIGURES: tuple[Figure, ...] = (
            num("widget.seconds", "{:.2f}")),
     Figure("widget", "start to first row in the spool, s", "< 1 s",
            num("widget.first_row_s", "{:.3f}")),
+    Figure("widget", "default params: start to done, s", "1M < 60 s",
+           num("widget_default.seconds", "{:.2f}")),
+    Figure("widget", "default params: start to first row, s", "< 1 s",
+           num("widget_default.first_row_s", "{:.3f}")),
     Figure("widget", "status messages sent", "", num("widget.status_messages")),
     Figure("widget", "status messages, max in any 1 s", "<= ~10", num("widget.max_per_s")),
     Figure("widget", "status messages, mean per s", "", num("widget.mean_per_s", "{:.1f}")),
@@ -171,6 +175,14 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
 
             with Client(api_key=server.api_key, endpoint=server.endpoint) as client:
                 project_id = server_export.large_project_id(client)
+        def default_params() -> Any:
+            figures, plain = widget_run.run_widget(server, str(project_id), params={})
+            plain.close()
+            if plain.session is not None:
+                plain.session.rows.close()
+                plain.session.errors.close()
+            return _asdict(figures)
+        result["widget_default"] = section("widget", default_params)
         done = section("widget", lambda: widget_run.run_widget(server, str(project_id)))
         if done is not None:
             figures, widget = done

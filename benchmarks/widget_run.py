@@ -59,10 +59,11 @@ class StatusLog:
         return best
 
 
-def run_widget(server: ServerProcess, project_id: str,
-               timeout: float = 1800) -> tuple[WidgetRun, ExportWidget]:
-    """Export the large project through the widget; returns the figures and the widget,
-    whose spool the random-access benchmark then reads."""
+def run_widget(server: ServerProcess, project_id: str, timeout: float = 1800,
+               params: dict[str, Any] | None = None) -> tuple[WidgetRun, ExportWidget]:
+    """Export the large project through the widget (every project param on, unless
+    `params` says otherwise); returns the figures and the widget, whose spool the
+    random-access benchmark then reads."""
     client = Client(api_key=server.api_key, endpoint=server.endpoint)
     widget = ExportWidget(client)
     widget.send = lambda *a, **k: None
@@ -74,7 +75,8 @@ def run_widget(server: ServerProcess, project_id: str,
     baseline = me_process.memory_info().rss
     cpu_before = sum(me_process.cpu_times()[:2])
     started = time.monotonic()
-    widget.start({"scope": "project", "target_id": project_id, "params": ALL_PROJECT_PARAMS})
+    widget.start({"scope": "project", "target_id": project_id,
+                  "params": ALL_PROJECT_PARAMS if params is None else params})
     status = widget.wait(timeout)
     seconds = time.monotonic() - started
     cpu = sum(me_process.cpu_times()[:2]) - cpu_before
