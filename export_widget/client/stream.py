@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -190,10 +191,18 @@ class Stream(Generic[T]):
     def _lines(self) -> Iterator[Line]:
         reader = _LineReader(self._task, self._stream_type)
         info, drop_first = self._first_chunk()
-        while info is not None:
-            yield from reader.read_chunk(info, drop_first, self._start)
-            drop_first = False
-            info = self._next_chunk(info.end + 1)
+        # A finished task's next chunk is known: ask for its URL while this one downloads
+        # (one blocking GraphQL call per chunk was a fifth of the reading time).
+        ahead = None if self._live else ThreadPoolExecutor(1, "export-chunk-info")
+        try:
+            while info is not None:
+                following = ahead.submit(self._next_chunk, info.end + 1) if ahead else None
+                yield from reader.read_chunk(info, drop_first, self._start)
+                drop_first = False
+                info = following.result() if following else self._next_chunk(info.end + 1)
+        finally:
+            if ahead is not None:
+                ahead.shutdown(wait=False, cancel_futures=True)
         if self._live:
             self._task.refresh()
             if self._task.status == "FAILED":
