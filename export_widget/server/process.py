@@ -65,11 +65,11 @@ def start_server_process(*, data_dir: Path, db_url: str | None = None, demo: boo
     answers. Raises RuntimeError with the child's output if it does not start."""
     key = api_key or secrets.token_urlsafe(24)
     store = db_url or f"sqlite:///{data_dir / 'store.sqlite'}"
-    command = [sys.executable, "-m", "export_widget.cli", "serve", "--db", store,
-               "--port", "0", "--api-key", key, "--data-dir", str(data_dir),
-               "--exit-with-parent"]
+    # `--opt=value`: a generated key may start with "-", which argparse would read as an option.
+    command = [sys.executable, "-m", "export_widget.cli", "serve", f"--db={store}",
+               "--port=0", f"--api-key={key}", f"--data-dir={data_dir}", "--exit-with-parent"]
     if demo:
-        command += ["--demo", "--rows", str(rows)]
+        command += ["--demo", f"--rows={rows}"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     endpoint = _read_endpoint(proc, startup_timeout)
@@ -96,7 +96,11 @@ def _read_endpoint(proc: subprocess.Popen[str], timeout: float) -> str:
     ready.wait(timeout)
     if found:
         return found[0]
+    exited = proc.poll()
     proc.kill()
     proc.wait()
     output = "\n".join(tail) or "(no output)"
+    if exited is not None:
+        raise RuntimeError(f"the export server did not start: it exited with code {exited}:"
+                           f"\n{output}")
     raise RuntimeError(f"the export server did not start within {timeout:.0f} s:\n{output}")

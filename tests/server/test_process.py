@@ -49,6 +49,14 @@ def test_a_child_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
 
 
 def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="did not start"):
+    with pytest.raises(RuntimeError, match="did not start: it exited with code"):
         start_server_process(data_dir=tmp_path, db_url="nosuchdialect://x", demo=False,
                              startup_timeout=60)
+
+
+def test_a_key_that_starts_with_a_dash_is_passed_as_a_value(tmp_path: Path) -> None:
+    # Generated keys are URL-safe base64, so about one in 64 starts with "-".
+    with start_server_process(data_dir=tmp_path, demo=True, api_key="-starts-with-a-dash") as s:
+        ok = httpx.post(s.endpoint, json={"query": "{user{id}}"},
+                        headers={"Authorization": "Bearer -starts-with-a-dash"})
+        assert ok.status_code == 200 and ok.json()["data"]["user"]["id"]
