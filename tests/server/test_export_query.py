@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,9 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from export_widget.server.demo import seed_demo
 from export_widget.server.export_query import ExportSpec, count_export, iter_export
-from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
 
 BASE = "http://127.0.0.1:9"
@@ -22,14 +19,6 @@ ALL_PROJECT_PARAMS = {
     "includeDataRowDetails": True, "includeProjectDetails": True, "includeLabelDetails": True,
     "includePerformanceDetails": True, "includeInterpolatedFrames": True,
 }
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    path: Path = tmp_path_factory.mktemp("export_query") / "store.sqlite"
-    eng = open_store(f"sqlite:///{path}")
-    seed_demo(eng)
-    return eng
 
 
 @pytest.fixture(scope="module")

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from sqlalchemy import Engine
 
 from export_widget.server import media
-from export_widget.server.demo import seed_demo
 from export_widget.server.export_query import ExportSpec, iter_export
 from export_widget.server.rows.video import interpolate_frames
-from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
 
 BASE = "http://127.0.0.1:9"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    path: Path = tmp_path_factory.mktemp("rows") / "store.sqlite"
-    eng = open_store(str(path))
-    seed_demo(eng)
-    return eng
 
 
 def labeled(engine: Engine, project_name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -8,19 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from export_widget.server.demo import MEDIA, seed_demo
+from export_widget.server.demo import MEDIA
 from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
 
 GQL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    path: Path = tmp_path_factory.mktemp("workspace") / "store.sqlite"
-    eng = open_store(str(path))
-    seed_demo(eng)
-    return eng
 
 
 @pytest.fixture(scope="module")
