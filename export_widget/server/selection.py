@@ -146,32 +146,27 @@ class _Builder:
     # --- scopes ------------------------------------------------------------------------
 
     def project_scope(self) -> None:
-        pid = self.sel.target_id
-        if self.conn.execute(select(store.projects.c.id)
-                             .where(store.projects.c.id == pid)).first() is None:
-            raise ValueError(f"project: no project with id {pid}")
-        self.sel.project_ids = [pid]
-        self.sel.key = pr.c.data_row_pk
-        self.sel.source = pr.join(dr, dr.c.pk == pr.c.data_row_pk)
-        self.members = pr
-        cond = pr.c.project_id == pid
-        self.sel.conditions.append(cond)
-        self.scope.append(cond)
-        self.scope_name = f" in project {pid}"
+        self._member_scope(store.projects, store.project_rows, store.project_rows.c.project_id,
+                           "project", "project")
+        self.sel.project_ids = [self.sel.target_id]
 
     def model_run_scope(self) -> None:
-        rid = self.sel.target_id
-        if self.conn.execute(select(store.model_runs.c.id)
-                             .where(store.model_runs.c.id == rid)).first() is None:
-            raise ValueError(f"model_run: no model run with id {rid}")
-        mr = store.model_run_rows
-        self.sel.key = mr.c.data_row_pk
-        self.sel.source = mr.join(dr, dr.c.pk == mr.c.data_row_pk)
-        self.members = mr
-        cond = mr.c.model_run_id == rid
+        self._member_scope(store.model_runs, store.model_run_rows,
+                           store.model_run_rows.c.model_run_id, "model_run", "model run")
+
+    def _member_scope(self, owners: Any, members: Any, owner_col: Any, field: str,
+                      noun: str) -> None:
+        """Rows that are members of the target (a project's or a model run's rows)."""
+        target = self.sel.target_id
+        if self.conn.execute(select(owners.c.id).where(owners.c.id == target)).first() is None:
+            raise ValueError(f"{field}: no {noun} with id {target}")
+        self.sel.key = members.c.data_row_pk
+        self.sel.source = members.join(dr, dr.c.pk == members.c.data_row_pk)
+        self.members = members
+        cond = owner_col == target
         self.sel.conditions.append(cond)
         self.scope.append(cond)
-        self.scope_name = f" in model run {rid}"
+        self.scope_name = f" in {noun} {target}"
 
     def slice_items(self) -> list[Json]:
         row = self.conn.execute(select(store.slices.c.filter)
