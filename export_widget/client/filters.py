@@ -16,11 +16,6 @@ from .validation import DATE_FILTERS, ID_FILTERS, ISO_FORMAT, parse_date
 _DATE_TYPES = {"last_activity_at": "data_row_last_activity_at", "label_created_at": "labeled_at"}
 
 
-def needs_timezone(filters: Mapping[str, Any] | None) -> bool:
-    """True when some date filter is set, so the user's timezone must be fetched."""
-    return any((filters or {}).get(key) for key in DATE_FILTERS)
-
-
 def search_query(filters: Mapping[str, Any] | None,
                  timezone: Callable[[], str]) -> list[dict[str, Any]]:
     """The query items for `filters`, in the SDK's order. `timezone` is called at most once."""

@@ -157,7 +157,6 @@ class _Demo:
         self.seed = seed
         self.t = _Tables()
         self.users = {key: cuid(seed, "user", key) for key, *_ in USERS}
-        self.emails = {key: email for key, email, *_ in USERS}
         self.owner = self.users["owner"]
         self.org = cuid(seed, "organization", 0)
         self.rng = random.Random(seed)
