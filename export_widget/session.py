@@ -363,12 +363,11 @@ class ExportSession:
                           f"{self.rows.count + 1:,}.")
 
     def _cancel_task(self) -> None:
-        cancel = getattr(self.task, "cancel", None)
-        if callable(cancel):
-            try:
-                cancel()
-            except Exception as exc:
-                log.debug("server-side cancel failed: %s", exc)
+        # Labelbox's own API has no cancel: there the task runs on, and only reading stops.
+        try:
+            self.task.cancel()
+        except Exception as exc:
+            log.debug("server-side cancel failed: %s", exc)
 
     # -- snapshots ------------------------------------------------------------------------
 
