@@ -213,11 +213,17 @@ def cancel_on(widget: ExportWidget, states: set[str]) -> None:
     widget.observe(handler, names=["status"])
 
 
+HEAVY_CATALOG_PARAMS = {"embeddings": True, "attachments": True, "metadata_fields": True,
+                        "data_row_details": True}
+
+
 def test_cancel_while_streaming_ends_cancelled_and_keeps_what_was_read(big_client):
     widget = ExportWidget(big_client)
     rec = Recorder(widget)
     cancel_on(widget, {"running", "streaming"})
-    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    # Heavy rows, so the server is still building them when the cancel arrives (a bare
+    # catalog export of 20,000 rows can finish on the server before the first snapshot).
+    widget.start({"scope": "catalog", "params": HEAVY_CATALOG_PARAMS, "filters": {}})
     final = widget.wait(timeout=60)
     assert final["state"] == "cancelled"
     assert next(m["ok"] for m in rec.sent if m.get("action") == "cancel") is True
