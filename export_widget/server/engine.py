@@ -78,6 +78,20 @@ def stream_paths(task_dir: Path, stream: StreamName) -> tuple[Path, Path]:
     return task_dir / f"{name}.ndjson", task_dir / f"{name}.idx"
 
 
+class LineWriter(Protocol):
+    """Where a running task appends one stream's lines (files here; chunk rows for the
+    team server); `flush` returns what the next commit may publish."""
+
+    size: int
+    lines: int
+
+    def append(self, line: bytes) -> None: ...
+
+    def flush(self) -> Committed: ...
+
+    def close(self) -> None: ...
+
+
 class StreamWriter:
     """Appends lines to one stream's data file and its index; `flush` makes them durable."""
 
@@ -211,7 +225,7 @@ class ExportEngine:
         self._cancels: dict[str, threading.Event] = {}
         self._futures_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
-        tasks.recover_interrupted()
+        self._recover_interrupted()
 
     # -- creating and running -------------------------------------------------------------
 
@@ -299,7 +313,8 @@ class ExportEngine:
         task_dir = self.task_dir(task_id)
         try:
             task_dir.mkdir(parents=True, exist_ok=True)
-            writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+            writers: dict[StreamName, LineWriter] = {
+                s: StreamWriter(task_dir, s) for s in StreamName}
         except OSError as exc:
             self.tasks.finish(task_id, TaskStatus.FAILED,
                               f"could not create the export files in {task_dir}: {exc}")
@@ -323,7 +338,7 @@ class ExportEngine:
                 writer.close()
 
     def _write_streams(
-        self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter],
+        self, task_id: str, spec: Any, writers: dict[StreamName, LineWriter],
         cancel: threading.Event, expected: int | None,
     ) -> None:
         # The first batch is committed before counting, so a reader sees rows at once.
@@ -361,7 +376,7 @@ class ExportEngine:
                 since_commit, last_commit = 0, time.monotonic()
 
     def _commit(
-        self, task_id: str, writers: dict[StreamName, StreamWriter], percent: float | None
+        self, task_id: str, writers: dict[StreamName, LineWriter], percent: float | None
     ) -> None:
         result = writers[StreamName.RESULT].flush()
         errors = writers[StreamName.ERRORS].flush()
@@ -427,6 +442,11 @@ class ExportEngine:
         """Stop: running tasks end FAILED (interrupted), keeping what they wrote."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        # This process is the only one running exports on this store, so whatever is still
+        # running was cut short by a stop.
         self.tasks.recover_interrupted()
 
 

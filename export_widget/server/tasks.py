@@ -37,6 +37,7 @@ from sqlalchemy import (
 TASK_TYPE = "export-data-rows"
 INTERRUPTED = "interrupted: the server stopped while this export was running"
 CANCELED_BY_USER = "canceled: stopped on request; the lines written so far are kept"
+CREATE_LOCK_KEY = 0x6578_7077  # the PostgreSQL advisory lock that serializes task creation
 
 task_metadata = MetaData()
 
@@ -215,6 +216,9 @@ class TaskStore:
     ) -> TaskRecord:
         """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits."""
         with self._create_lock, self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Server processes sharing the database share the limits too.
+                conn.execute(select(func.pg_advisory_xact_lock(CREATE_LOCK_KEY)))
             running = export_tasks.c.status == TaskStatus.IN_PROGRESS.value
             org_running = conn.execute(
                 select(func.count()).select_from(export_tasks).where(running)

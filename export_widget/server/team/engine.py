@@ -1,0 +1,341 @@
+"""The export engine of a team server: any number of processes on one PostgreSQL database.
+
+It is the embedded engine with three things moved into the database, so a process needs
+nothing but the database URL (and the signing secret all processes share):
+- streams are chunk rows (team/chunks.py), so any process serves any task's chunks;
+- each running task has a lease (team/leases.py): the process that created it runs it
+  when it has a free worker, otherwise any process with one claims it;
+- a keeper thread renews this process's leases, passes on cancel requests made through
+  other processes, and claims tasks whose owner died, resuming after their committed lines.
+
+A stopped process hands its tasks on (they are claimed at once by another process, or by
+the next one to start) instead of failing them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from export_widget.server.engine import (
+    Chunk,
+    ExportEngine,
+    LineWriter,
+    RowSource,
+    _Canceled,
+    _Stopped,
+)
+from export_widget.server.tasks import (
+    CANCELED_BY_USER,
+    StreamName,
+    TaskRecord,
+    TaskStatus,
+    TaskStore,
+    export_tasks,
+    now_ms,
+)
+from export_widget.server.team.chunks import (
+    ChunkRowWriter,
+    export_chunks,
+    find_chunk_rows,
+    read_chunk_rows,
+    team_metadata,
+)
+from export_widget.server.team.leases import (
+    LEASE_SECONDS,
+    MAX_RUNS,
+    Claim,
+    LeaseBook,
+    process_name,
+)
+
+logger = logging.getLogger("export_widget.server.team")
+
+ORPHANED = ("interrupted: the server process that created this export stopped before "
+            "recording it for the other processes")
+
+
+def _spec_json(spec: Any) -> Any:
+    """The export as JSON for its lease; `decode_spec` turns it back into the spec."""
+    if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
+        return dataclasses.asdict(spec)
+    return spec
+
+
+class _LeaseLost(Exception):
+    """Another process has claimed this task: stop without writing anything more."""
+
+
+class TeamExportEngine(ExportEngine):
+    """An ExportEngine whose tasks, streams and leases all live in one shared database."""
+
+    def __init__(
+        self,
+        tasks: TaskStore,
+        store: Engine,
+        data_dir: Path,
+        source: RowSource,
+        *,
+        decode_spec: Callable[[Any], Any],
+        workers: int = 2,
+        lease_seconds: float = LEASE_SECONDS,
+        max_runs: int = MAX_RUNS,
+        **options: Any,
+    ) -> None:
+        team_metadata.create_all(store)
+        self._store = store
+        self._decode_spec = decode_spec
+        self._workers = workers
+        self.leases = LeaseBook(store, process_name(), lease_seconds=lease_seconds,
+                                max_runs=max_runs)
+        self._tokens: dict[str, int] = {}  # the tasks this process holds (queued or running)
+        self._wake = threading.Event()
+        super().__init__(tasks, data_dir, source, workers=workers, **options)
+        self._beat = min(lease_seconds / 3, 1.0)
+        self._keeper = threading.Thread(target=self._keep, name="export-leases", daemon=True)
+        self._keeper.start()
+
+    @property
+    def owner(self) -> str:
+        return self.leases.owner
+
+    # -- creating and claiming ------------------------------------------------------------
+
+    def start_export(
+        self,
+        spec: Any,
+        *,
+        name: str | None,
+        created_by: str,
+        organization_id: str | None,
+        scope: str,
+        target_id: str | None,
+        project_id: str | None,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+    ) -> TaskRecord:
+        """Check the spec, record the task and its lease; run it here if a worker is free,
+        otherwise leave it for the first process with one."""
+        if self._stopping.is_set():
+            raise RuntimeError("the export engine is shutting down")
+        expected = self._source.check(spec)
+        task = self.tasks.create(
+            name=name, created_by=created_by, organization_id=organization_id, scope=scope,
+            target_id=target_id, project_id=project_id, input=input,
+            metadata=metadata or {}, project_limit=self._project_limit,
+            organization_limit=self._organization_limit)
+        with self._futures_lock:
+            room = len(self._tokens) < self._workers
+        claim = self.leases.add(task.id, _spec_json(spec), claim=room)
+        if claim is None:
+            self._wake.set()
+        else:
+            self._launch(claim, lambda: (spec, expected))
+        return task
+
+    def _launch(self, claim: Claim, prepare: Callable[[], tuple[Any, int | None]]) -> None:
+        cancel = threading.Event()
+        with self._futures_lock:
+            self._tokens[claim.task_id] = claim.token
+            self._cancels[claim.task_id] = cancel
+            future = self._pool.submit(self._run_claim, claim, prepare, cancel)
+            self._futures[claim.task_id] = future
+        future.add_done_callback(functools.partial(self._forget_claim, claim.task_id))
+
+    def _forget_claim(self, task_id: str, future: Future[None]) -> None:
+        self._forget_future(task_id, future)
+        with self._futures_lock:
+            self._tokens.pop(task_id, None)
+        self._wake.set()  # a worker is free: claim the next waiting task
+
+    def _take_over(self, claim: Claim) -> None:
+        def prepare() -> tuple[Any, int | None]:
+            spec = self._decode_spec(claim.spec)
+            return spec, self._source.check(spec)
+
+        logger.info("claimed export %s (token %d)", claim.task_id, claim.token)
+        self._launch(claim, prepare)
+
+    # -- running --------------------------------------------------------------------------
+
+    def _run_claim(self, claim: Claim, prepare: Callable[[], tuple[Any, int | None]],
+                   cancel: threading.Event) -> None:
+        task_id, token = claim.task_id, claim.token
+        writers: dict[StreamName, LineWriter] = {
+            s: ChunkRowWriter(s, claim.committed(s), self._chunk_bytes) for s in StreamName}
+        try:
+            spec, expected = prepare()
+            self._write_streams(task_id, spec, writers, cancel, expected)
+        except _LeaseLost:
+            logger.warning("export %s was claimed by another process; stopped here", task_id)
+        except _Canceled:
+            self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
+        except _Stopped:
+            # Hand the task on: the next process resumes after the committed lines.
+            with contextlib.suppress(_LeaseLost):
+                self._commit(task_id, writers, None)
+                self.leases.release([task_id])
+        except Exception as exc:  # the task fails, the server does not
+            self._end(task_id, token, writers, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        else:
+            self._end(task_id, token, writers, TaskStatus.COMPLETE, None)
+
+    def _end(self, task_id: str, token: int, writers: dict[StreamName, LineWriter],
+             status: TaskStatus, reason: str | None) -> None:
+        try:
+            self._commit(task_id, writers, 100.0 if status is TaskStatus.COMPLETE else None)
+        except _LeaseLost:
+            return
+        self.leases.finish(task_id, token, status, reason)
+
+    def _commit(self, task_id: str, writers: dict[StreamName, LineWriter],
+                percent: float | None) -> None:
+        """Store the new blocks and raise the counters in one transaction, if this process
+        still holds the task (else _LeaseLost, and nothing is written)."""
+        with self._futures_lock:
+            token = self._tokens[task_id]
+        blocks = []
+        for stream, writer in writers.items():
+            assert isinstance(writer, ChunkRowWriter)
+            blocks += [block.row(task_id, stream) for block in writer.take()]
+        result, errors = writers[StreamName.RESULT].flush(), writers[StreamName.ERRORS].flush()
+        values: dict[str, Any] = {
+            "result_size": result.size, "result_lines": result.lines,
+            "errors_size": errors.size, "errors_lines": errors.lines, "updated_at": now_ms()}
+        if percent is not None:
+            values["completion_percentage"] = percent
+        with self._store.begin() as conn:
+            if not self.leases.fence(conn, task_id, token):
+                raise _LeaseLost
+            if blocks:
+                conn.execute(insert(export_chunks), blocks)
+            conn.execute(update(export_tasks).where(
+                export_tasks.c.id == task_id,
+                export_tasks.c.status == TaskStatus.IN_PROGRESS.value).values(**values))
+
+    # -- the keeper: heartbeat, cancels from other processes, takeovers -------------------
+
+    def _keep(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._keep_once()
+            except SQLAlchemyError:
+                logger.exception("lease upkeep failed; retrying")
+            self._wake.wait(self._beat)
+            self._wake.clear()
+
+    def _keep_once(self) -> None:
+        with self._futures_lock:
+            tokens = dict(self._tokens)
+        _lost, canceled = self.leases.renew(tokens)
+        for task_id in canceled:
+            with self._futures_lock:
+                event = self._cancels.get(task_id)
+            if event is not None:
+                event.set()
+        self.leases.fail_orphans(ORPHANED)
+        while not self._stopping.is_set():
+            with self._futures_lock:
+                if len(self._tokens) >= self._workers:
+                    return
+            claim = self.leases.claim_next()
+            if claim is None:
+                return
+            self._take_over(claim)
+
+    # -- cancel, wait, stop ---------------------------------------------------------------
+
+    def cancel(self, task_id: str, wait: float = 5.0) -> TaskRecord | None:
+        """Stop a running export wherever it runs; it ends CANCELED keeping what it wrote."""
+        with self._futures_lock:
+            event = self._cancels.get(task_id)
+            future = self._futures.get(task_id)
+            token = self._tokens.get(task_id)
+        if event is not None and future is not None and token is not None:
+            event.set()
+            if future.cancel():  # still queued here: it never ran
+                self.leases.finish(task_id, token, TaskStatus.CANCELED, CANCELED_BY_USER)
+        else:
+            self.leases.request_cancel(task_id)
+        deadline = time.monotonic() + wait
+        task = self.tasks.get(task_id)
+        while task is not None and task.status is TaskStatus.IN_PROGRESS and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+            task = self.tasks.get(task_id)
+        return task
+
+    def wait(self, task_id: str, timeout: float | None = None) -> TaskRecord | None:
+        """Block until the task finishes, in whichever process runs it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        task = self.tasks.get(task_id)
+        while task is not None and task.status is TaskStatus.IN_PROGRESS:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"export {task_id} is still running after {timeout} s")
+            time.sleep(0.05)
+            task = self.tasks.get(task_id)
+        return task
+
+    def close(self) -> None:
+        """Stop: this process's tasks are handed on, keeping what they wrote."""
+        self._stopping.set()
+        self._wake.set()
+        self._keeper.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.leases.release()
+
+    def _recover_interrupted(self) -> None:
+        # Other processes may be running exports right now: only tasks nobody can run fail.
+        self.leases.fail_orphans(ORPHANED)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def chunk(
+        self, task_id: str, stream: StreamName, *, offset: int | None = None,
+        line: int | None = None,
+    ) -> Chunk | None:
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        with self._store.connect() as conn:
+            return find_chunk_rows(conn, task_id, stream, task.committed(stream), offset=offset,
+                                   line=line, chunk_bytes=self._chunk_bytes)
+
+    def read(self, task_id: str, stream: StreamName, start: int, end: int) -> bytes:
+        data = b"".join(self.iter_read(task_id, stream, start, end))
+        if len(data) != end - start + 1:
+            raise LookupError(f"the {stream.value} stream of task {task_id} is missing "
+                              f"bytes in {start}-{end}")
+        return data
+
+    def iter_read(
+        self, task_id: str, stream: StreamName, start: int, end: int, block: int = 0
+    ) -> Iterator[bytes]:
+        """The committed bytes start..end (inclusive), one stored block (at most about
+        `chunk_bytes`) at a time, whatever `block` asks."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise LookupError(f"task {task_id} does not exist")
+        committed = task.committed(stream)
+        if not 0 <= start <= end < committed.size:
+            raise LookupError(
+                f"bytes {start}-{end} are outside the {committed.size} committed bytes "
+                f"of the {stream.value} stream of task {task_id}")
+        return self._blocks(task_id, stream, start, end)
+
+    def _blocks(self, task_id: str, stream: StreamName, start: int, end: int
+                ) -> Iterator[bytes]:
+        with self._store.connect() as conn:
+            yield from read_chunk_rows(conn, task_id, stream, start, end)
+
