@@ -6,29 +6,28 @@ import logging
 from typing import Any
 
 from .client import validation
-from .messages import Catalog, ModelRunEntry, Named, ScopeRules
+from .export_request import SCOPE_CALLS
+from .messages import Catalog, FormRules, ModelRunEntry, Named, ScopeRules
 
 log = logging.getLogger(__name__)
 
 
-def scope_rules() -> dict[str, ScopeRules]:
-    """The params and filters each scope accepts: the client's rules, so the form and
+def empty_catalog() -> Catalog:
+    """No targets yet, and every rule the form needs: the client's own, so the form and
     `export()` can never disagree."""
-    return {
+    scopes: dict[str, ScopeRules] = {
         scope: ScopeRules(params=list(validation.params_for(scope)),
-                          filters=list(validation.filters_for(scope)))
+                          filters=list(validation.filters_for(scope)),
+                          target=SCOPE_CALLS[scope].target)
         for scope in validation.SCOPES
     }
-
-
-def empty_catalog(error: str = "") -> Catalog:
-    catalog = Catalog(
-        projects=[], datasets=[], slices=[], model_runs=[], batches={},
-        scopes=scope_rules(), media_types=list(validation.MEDIA_TYPES), timezone="UTC",
-    )
-    if error:
-        catalog["error"] = error
-    return catalog
+    rules = FormRules(workflow_statuses=list(validation.WORKFLOW_STATUSES),
+                      bool_params=list(validation.BOOL_PARAMS),
+                      row_ids_max=validation.ID_FILTER_LIMIT,
+                      param_ids_max=validation.PARAM_ID_LIMIT)
+    return Catalog(projects=[], datasets=[], slices=[], model_runs=[], batches={},
+                   scopes=scopes, rules=rules, media_types=list(validation.MEDIA_TYPES),
+                   timezone="UTC")
 
 
 def _uid(obj: Any) -> str:

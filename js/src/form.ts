@@ -1,10 +1,12 @@
 // The export configuration and filter form. It writes the `config` trait (the browser owns
-// it) and shows the `validation` trait (Python owns it) next to each field, as text.
+// it) and shows the `validation` trait (Python owns it) next to each field, as text. The
+// rules it applies while the user types (statuses, caps, which params are booleans, which
+// scopes take a target) come from the `catalog` trait: the form hard-codes none of them.
 
-import { h, setText, uid } from "./dom";
-import type { Catalog, ExportConfig, Filters, Model, ParamValue, Scope, Validation } from "./types";
+import { fmtInt, h, setText, uid } from "./dom";
+import type { Catalog, ExportConfig, Filters, FormRules, Model, ParamValue, Scope, ScopeRules, Validation } from "./types";
 
-export const SCOPE_LABELS: Record<Scope, string> = {
+const SCOPE_LABELS: Record<Scope, string> = {
   project: "Project",
   dataset: "Dataset",
   catalog: "Catalog (all data rows)",
@@ -27,19 +29,11 @@ const PARAM_HINTS: Record<string, [string, string]> = {
   all_projects: ["All projects", "labels from every project the row is in"],
   all_model_runs: ["All model runs", "every model run the row is in"],
   media_type_override: ["Media type override", "export only rows of this media type"],
-  project_ids: ["Projects to include", "labels from these projects; at most 30"],
-  model_run_ids: ["Model runs to include", "predictions and labels from these runs; at most 30"],
+  project_ids: ["Projects to include", "labels from these projects"],
+  model_run_ids: ["Model runs to include", "predictions and labels from these runs"],
 };
-const BOOL_PARAMS = [
-  "data_row_details", "attachments", "metadata_fields", "embeddings", "project_details",
-  "label_details", "performance_details", "interpolated_frames", "predictions",
-  "model_run_details", "all_projects", "all_model_runs",
-];
-const LIST_CAP = 30;
-export const ID_CAP = 2000;
-const WORKFLOW = ["ToLabel", "InReview", "InRework", "Done"];
-const ID_HINT_FILTER = `empty = no filter; at most ${ID_CAP.toLocaleString("en-US")} ids`;
-const ID_HINT_REQUIRED = `required: the rows to export; at most ${ID_CAP.toLocaleString("en-US")} ids`;
+const ID_LIST_PARAMS = ["project_ids", "model_run_ids"];
+const NO_RULES: ScopeRules = { params: [], filters: [], target: null };
 const DATE_HINT =
   "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
 
@@ -82,16 +76,17 @@ export class ConfigForm {
   private timer: number | undefined;
 
   constructor(private readonly model: Model) {
+    const { rules, scopes } = model.get("catalog");
     this.scopeSelect = h("select", { class: "ew-scope" });
-    for (const [value, text] of Object.entries(SCOPE_LABELS)) {
-      this.scopeSelect.append(h("option", { value, text }));
+    for (const scope of Object.keys(scopes)) {
+      this.scopeSelect.append(h("option", { value: scope, text: SCOPE_LABELS[scope as Scope] ?? scope }));
     }
     this.targetSelect = h("select", { class: "ew-target" });
     this.taskName = h("input", { type: "text", class: "ew-taskname", placeholder: "optional" });
     this.mediaType = h("select", { class: "ew-mediatype" });
     this.workflow = h("select", { class: "ew-workflow" });
     this.workflow.append(h("option", { value: "", text: "Any status" }));
-    for (const w of WORKFLOW) this.workflow.append(h("option", { value: w, text: w }));
+    for (const status of rules.workflow_statuses) this.workflow.append(h("option", { value: status, text: status }));
     this.batches = h("select", { class: "ew-batches", multiple: true, size: 4 });
     this.idKind = h("select", { class: "ew-idkind" });
     this.idKind.append(
@@ -111,19 +106,19 @@ export class ConfigForm {
     const nameField = this.field("task_name", "Task name", this.taskName, "shown in the task list");
 
     this.paramsBox = h("fieldset", { class: "ew-params" }, h("legend", { text: "Include" }));
-    for (const p of BOOL_PARAMS) {
+    for (const p of rules.bool_params) {
       const box = h("input", { type: "checkbox", class: `ew-param-${p}` });
       this.checks.set(p, box);
       this.paramsBox.append(this.checkField(p, box).wrap);
     }
     this.paramsBox.append(this.field("media_type_override", PARAM_HINTS.media_type_override![0],
       this.mediaType, PARAM_HINTS.media_type_override![1]).wrap);
-    for (const p of ["project_ids", "model_run_ids"]) {
+    for (const p of ID_LIST_PARAMS) {
       const sel = h("select", { class: `ew-param-${p}`, multiple: true, size: 4 });
       const count = h("span", { class: "ew-count", "aria-live": "polite" });
       this.multi.set(p, sel);
       this.multiCount.set(p, count);
-      const f = this.field(p, PARAM_HINTS[p]![0], sel, PARAM_HINTS[p]![1]);
+      const f = this.field(p, PARAM_HINTS[p]![0], sel, `${PARAM_HINTS[p]![1]}; at most ${rules.param_ids_max}`);
       f.wrap.insertBefore(count, f.error);
       this.paramsBox.append(f.wrap);
     }
@@ -145,7 +140,7 @@ export class ConfigForm {
       this.field("batch_ids", "Batches", this.batches, "only rows in these batches; none = all").wrap,
     );
     const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText],
-      ID_HINT_FILTER, this.idCount);
+      idHint(rules, false), this.idCount);
     this.idHint = idField.wrap.querySelector(".ew-hint") as HTMLElement;
     this.idKind.setAttribute("aria-label", "Identify rows by");
     this.idText.setAttribute("aria-label", "Ids to export");
@@ -279,7 +274,8 @@ export class ConfigForm {
       this.idText.value = ids.join("\n");
     }
     this.updateCounts();
-    if (config.scope === undefined || (config.target_id ?? "") !== this.targetSelect.value) {
+    const wantsTarget = this.scopeRules().target !== null;
+    if (config.scope === undefined || (wantsTarget && (config.target_id ?? "") !== this.targetSelect.value)) {
       // First render (or the chosen target vanished): publish what the form shows.
       this.commit();
     }
@@ -319,42 +315,47 @@ export class ConfigForm {
     }
   }
 
+  private scopeRules(): ScopeRules {
+    return this.model.get("catalog").scopes[this.scopeSelect.value] ?? NO_RULES;
+  }
+
   private applyScope(): void {
     const scope = this.scopeSelect.value as Scope;
-    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const rules = this.scopeRules();
     const targets = this.targetsFor(scope);
     const targetWrap = this.fields.get("target_id")!.wrap;
-    targetWrap.hidden = scope === "catalog" || scope === "data_rows";
-    setText(this.targetLabel, SCOPE_LABELS[scope].replace(/ \(.*\)$/, ""));
+    targetWrap.hidden = rules.target === null;
+    setText(this.targetLabel, (SCOPE_LABELS[scope] ?? scope).replace(/ \(.*\)$/, ""));
     fillOptions(this.targetSelect, targets, this.targetSelect.value || null);
     if (!this.targetSelect.value && targets.length > 0) this.targetSelect.selectedIndex = 0;
     const params = new Set(rules.params);
-    for (const p of [...BOOL_PARAMS, "media_type_override", "project_ids", "model_run_ids"]) {
+    for (const p of [...this.checks.keys(), "media_type_override", ...ID_LIST_PARAMS]) {
       this.fields.get(p)!.wrap.hidden = !params.has(p);
     }
     this.paramsBox.hidden = params.size === 0;
     const filters = new Set(rules.filters);
-    const idsShown = scope === "data_rows" || filters.has("global_keys") || filters.has("data_row_ids");
+    const idsShown = filters.has("global_keys") || filters.has("data_row_ids");
     for (const f of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
       this.fields.get(f)!.wrap.hidden = !filters.has(f);
     }
     this.fields.get("ids")!.wrap.hidden = !idsShown;
     const legend = this.filtersBox.querySelector("legend")!;
     setText(legend, scope === "data_rows" ? "Data rows to export" : "Filters");
-    if (this.idHint) setText(this.idHint, scope === "data_rows" ? ID_HINT_REQUIRED : ID_HINT_FILTER);
+    if (this.idHint) setText(this.idHint, idHint(this.model.get("catalog").rules, scope === "data_rows"));
     this.filtersBox.hidden = !idsShown && filters.size === 0;
   }
 
   private updateCounts(): void {
-    const n = parseIds(this.idText.value).length;
+    const { row_ids_max, param_ids_max } = this.model.get("catalog").rules;
+    const ids = parseIds(this.idText.value).length;
     const what = this.idKind.value === "data_row_ids" ? "data row ID" : "global key";
-    setText(this.idCount, `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"} (max ${ID_CAP.toLocaleString("en-US")})`);
-    this.idCount.classList.toggle("ew-over", n > ID_CAP);
+    setText(this.idCount, `${fmtInt(ids)} ${what}${ids === 1 ? "" : "s"} (max ${fmtInt(row_ids_max)})`);
+    this.idCount.classList.toggle("ew-over", ids > row_ids_max);
     for (const [p, sel] of this.multi) {
-      const k = sel.selectedOptions.length;
+      const picked = sel.selectedOptions.length;
       const count = this.multiCount.get(p)!;
-      setText(count, `${k} selected (max ${LIST_CAP})`);
-      count.classList.toggle("ew-over", k > LIST_CAP);
+      setText(count, `${picked} selected (max ${fmtInt(param_ids_max)})`);
+      count.classList.toggle("ew-over", picked > param_ids_max);
     }
   }
 
@@ -363,7 +364,7 @@ export class ConfigForm {
   /** The config the form shows, as the trait stores it. Empty lists and open ranges are left out. */
   read(): ExportConfig {
     const scope = this.scopeSelect.value as Scope;
-    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const rules = this.scopeRules();
     const params: Record<string, ParamValue> = {};
     for (const p of rules.params) {
       const box = this.checks.get(p);
@@ -392,9 +393,9 @@ export class ConfigForm {
     }
     const ids = parseIds(this.idText.value);
     const kind = this.idKind.value as "global_keys" | "data_row_ids";
-    if (ids.length > 0 && (scope === "data_rows" || allowed.has(kind))) filters[kind] = ids;
+    if (ids.length > 0 && allowed.has(kind)) filters[kind] = ids;
     const config: ExportConfig = { scope, params, filters };
-    if (scope !== "catalog" && scope !== "data_rows") config.target_id = this.targetSelect.value;
+    if (rules.target !== null) config.target_id = this.targetSelect.value;
     const name = this.taskName.value.trim();
     if (name) config.task_name = name;
     return config;
@@ -409,7 +410,6 @@ export class ConfigForm {
   // -- validation -------------------------------------------------------------------------
 
   showValidation(validation: Validation): void {
-    const shown = new Set<Field>();
     const general: string[] = [];
     for (const f of new Set(this.fields.values())) {
       setText(f.error, "");
@@ -425,10 +425,14 @@ export class ConfigForm {
       f.error.textContent = f.error.textContent ? `${f.error.textContent}\n${message}` : message;
       f.wrap.classList.add("ew-invalid");
       for (const i of f.inputs) i.setAttribute("aria-invalid", "true");
-      shown.add(f);
     }
     setText(this.general, general.join("\n"));
   }
+}
+
+function idHint(rules: FormRules, required: boolean): string {
+  const cap = `at most ${fmtInt(rules.row_ids_max)} ids`;
+  return required ? `required: the rows to export; ${cap}` : `empty = no filter; ${cap}`;
 }
 
 function labelFor(x: { id: string; name: string }): string {
