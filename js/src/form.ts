@@ -4,7 +4,17 @@
 // scopes take a target) come from the `catalog` trait: the form hard-codes none of them.
 
 import { fmtInt, h, setText, uid } from "./dom";
-import type { Catalog, ExportConfig, Filters, FormRules, Model, ParamValue, Scope, ScopeRules, Validation } from "./types";
+import type {
+  Catalog,
+  ExportConfig,
+  Filters,
+  FormRules,
+  Model,
+  ParamValue,
+  Scope,
+  ScopeRules,
+  Validation,
+} from "./types";
 
 const SCOPE_LABELS: Record<Scope, string> = {
   project: "Project",
@@ -34,8 +44,7 @@ const PARAM_HINTS: Record<string, [string, string]> = {
 };
 const ID_LIST_PARAMS = ["project_ids", "model_run_ids"];
 const NO_RULES: ScopeRules = { params: [], filters: [], target: null };
-const DATE_HINT =
-  "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
+const DATE_HINT = "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
 
 interface Field {
   wrap: HTMLElement;
@@ -44,7 +53,10 @@ interface Field {
 }
 
 export function parseIds(text: string): string[] {
-  return text.split(/[\s,;]+/).map((s) => s.trim()).filter((s) => s.length > 0);
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function listOf(v: ParamValue | undefined): string[] {
@@ -71,6 +83,7 @@ export class ConfigForm {
   private readonly tzNotes: HTMLElement[] = [];
   private readonly paramsBox: HTMLFieldSetElement;
   private readonly filtersBox: HTMLFieldSetElement;
+  private readonly filtersLegend: HTMLLegendElement;
   private readonly general: HTMLElement;
   private idHint: HTMLElement | null = null;
   private timer: number | undefined;
@@ -111,20 +124,25 @@ export class ConfigForm {
       this.checks.set(p, box);
       this.paramsBox.append(this.checkField(p, box).wrap);
     }
-    this.paramsBox.append(this.field("media_type_override", PARAM_HINTS.media_type_override![0],
-      this.mediaType, PARAM_HINTS.media_type_override![1]).wrap);
+    const [mediaLabel, mediaHint] = paramText("media_type_override");
+    this.paramsBox.append(this.field("media_type_override", mediaLabel, this.mediaType, mediaHint).wrap);
     for (const p of ID_LIST_PARAMS) {
       const sel = h("select", { class: `ew-param-${p}`, multiple: true, size: 4 });
       const count = h("span", { class: "ew-count", "aria-live": "polite" });
       this.multi.set(p, sel);
       this.multiCount.set(p, count);
-      const f = this.field(p, PARAM_HINTS[p]![0], sel, `${PARAM_HINTS[p]![1]}; at most ${rules.param_ids_max}`);
+      const [label, hint] = paramText(p);
+      const f = this.field(p, label, sel, `${hint}; at most ${rules.param_ids_max}`);
       f.wrap.insertBefore(count, f.error);
       this.paramsBox.append(f.wrap);
     }
 
-    this.filtersBox = h("fieldset", { class: "ew-filters" }, h("legend", { text: "Filters" }));
-    for (const [name, text] of [["last_activity_at", "Last activity"], ["label_created_at", "Label created"]] as const) {
+    this.filtersLegend = h("legend", { text: "Filters" });
+    this.filtersBox = h("fieldset", { class: "ew-filters" }, this.filtersLegend);
+    for (const [name, text] of [
+      ["last_activity_at", "Last activity"],
+      ["label_created_at", "Label created"],
+    ] as const) {
       const from = h("input", { type: "text", class: `ew-${name}-from`, placeholder: "from (open)" });
       const to = h("input", { type: "text", class: `ew-${name}-to`, placeholder: "to (open)" });
       from.setAttribute("aria-label", `${text} from`);
@@ -139,8 +157,7 @@ export class ConfigForm {
       this.field("workflow_status", "Workflow status", this.workflow, "rows in this workflow step").wrap,
       this.field("batch_ids", "Batches", this.batches, "only rows in these batches; none = all").wrap,
     );
-    const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText],
-      idHint(rules, false), this.idCount);
+    const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText], idHint(rules, false), this.idCount);
     this.idHint = idField.wrap.querySelector(".ew-hint") as HTMLElement;
     this.idKind.setAttribute("aria-label", "Identify rows by");
     this.idText.setAttribute("aria-label", "Ids to export");
@@ -169,8 +186,14 @@ export class ConfigForm {
     const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field", "data-field": name },
-      h("label", { for: id, text: label }), input, hintEl, error);
+    const wrap = h(
+      "div",
+      { class: "ew-field", "data-field": name },
+      h("label", { for: id, text: label }),
+      input,
+      hintEl,
+      error,
+    );
     const f = { wrap, error, inputs: [input] };
     this.fields.set(name, f);
     return f;
@@ -179,27 +202,39 @@ export class ConfigForm {
   private checkField(name: string, box: HTMLInputElement): Field {
     const id = uid(name);
     box.id = id;
-    const [label, hint] = PARAM_HINTS[name] ?? [name, ""];
+    const [label, hint] = paramText(name);
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     box.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field ew-check", "data-field": name },
-      box, h("label", { for: id, text: label }),
-      h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }), error);
+    const wrap = h(
+      "div",
+      { class: "ew-field ew-check", "data-field": name },
+      box,
+      h("label", { for: id, text: label }),
+      h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }),
+      error,
+    );
     const f = { wrap, error, inputs: [box] };
     this.fields.set(name, f);
     return f;
   }
 
-  private groupField(name: string, label: string, parts: HTMLElement[], hint: string,
-    extra: HTMLElement): Field {
+  private groupField(name: string, label: string, parts: HTMLElement[], hint: string, extra: HTMLElement): Field {
     const id = uid(name);
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
-    const inputs = parts.filter((p) => p instanceof HTMLInputElement || p instanceof HTMLSelectElement
-      || p instanceof HTMLTextAreaElement);
+    const inputs = parts.filter(
+      (p) => p instanceof HTMLInputElement || p instanceof HTMLSelectElement || p instanceof HTMLTextAreaElement,
+    );
     for (const i of inputs) i.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field", "data-field": name, role: "group", "aria-label": label },
-      h("span", { class: "ew-label", text: label }), ...parts, extra, hintEl, error);
+    const wrap = h(
+      "div",
+      { class: "ew-field", "data-field": name, role: "group", "aria-label": label },
+      h("span", { class: "ew-label", text: label }),
+      ...parts,
+      extra,
+      hintEl,
+      error,
+    );
     const f = { wrap, error, inputs };
     this.fields.set(name, f);
     return f;
@@ -216,8 +251,15 @@ export class ConfigForm {
       this.applyScope();
       this.commit();
     });
-    for (const el of [this.targetSelect, this.mediaType, this.workflow, this.batches, this.idKind,
-      ...this.checks.values(), ...this.multi.values()]) {
+    for (const el of [
+      this.targetSelect,
+      this.mediaType,
+      this.workflow,
+      this.batches,
+      this.idKind,
+      ...this.checks.values(),
+      ...this.multi.values(),
+    ]) {
       el.addEventListener("change", now);
     }
     this.targetSelect.addEventListener("change", () => this.fillBatches());
@@ -238,9 +280,10 @@ export class ConfigForm {
     const config = this.model.get("config") ?? {};
     this.fillMediaTypes(catalog);
     for (const [p, sel] of this.multi) {
-      const items: [string, string][] = p === "project_ids"
-        ? catalog.projects.map((x) => [x.id, labelFor(x)])
-        : catalog.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+      const items: [string, string][] =
+        p === "project_ids"
+          ? catalog.projects.map((x) => [x.id, labelFor(x)])
+          : catalog.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
       fillOptions(sel, items, null);
     }
     for (const tz of this.tzNotes) setText(tz, `read in ${catalog.timezone || "UTC"} unless an offset is given`);
@@ -292,14 +335,21 @@ export class ConfigForm {
   }
 
   private fillMediaTypes(catalog: Catalog): void {
-    const items: [string, string][] = [["", "No override"], ...catalog.media_types.map((m): [string, string] => [m, m])];
+    const items: [string, string][] = [
+      ["", "No override"],
+      ...catalog.media_types.map((m): [string, string] => [m, m]),
+    ];
     fillOptions(this.mediaType, items, this.mediaType.value);
   }
 
   private fillBatches(): void {
     const catalog = this.model.get("catalog");
     const list = catalog.batches[this.targetSelect.value] ?? [];
-    fillOptions(this.batches, list.map((b) => [b.id, b.name]), null);
+    fillOptions(
+      this.batches,
+      list.map((b) => [b.id, b.name]),
+      null,
+    );
     const config = this.model.get("config") ?? {};
     this.setSelected(this.batches, config.filters?.batch_ids ?? []);
   }
@@ -307,11 +357,16 @@ export class ConfigForm {
   private targetsFor(scope: Scope): [string, string][] {
     const c = this.model.get("catalog");
     switch (scope) {
-      case "project": return c.projects.map((x) => [x.id, labelFor(x)]);
-      case "dataset": return c.datasets.map((x) => [x.id, labelFor(x)]);
-      case "slice": return c.slices.map((x) => [x.id, labelFor(x)]);
-      case "model_run": return c.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
-      default: return [];
+      case "project":
+        return c.projects.map((x) => [x.id, labelFor(x)]);
+      case "dataset":
+        return c.datasets.map((x) => [x.id, labelFor(x)]);
+      case "slice":
+        return c.slices.map((x) => [x.id, labelFor(x)]);
+      case "model_run":
+        return c.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+      default:
+        return [];
     }
   }
 
@@ -323,26 +378,29 @@ export class ConfigForm {
     const scope = this.scopeSelect.value as Scope;
     const rules = this.scopeRules();
     const targets = this.targetsFor(scope);
-    const targetWrap = this.fields.get("target_id")!.wrap;
-    targetWrap.hidden = rules.target === null;
+    this.hide("target_id", rules.target === null);
     setText(this.targetLabel, (SCOPE_LABELS[scope] ?? scope).replace(/ \(.*\)$/, ""));
     fillOptions(this.targetSelect, targets, this.targetSelect.value || null);
     if (!this.targetSelect.value && targets.length > 0) this.targetSelect.selectedIndex = 0;
     const params = new Set(rules.params);
     for (const p of [...this.checks.keys(), "media_type_override", ...ID_LIST_PARAMS]) {
-      this.fields.get(p)!.wrap.hidden = !params.has(p);
+      this.hide(p, !params.has(p));
     }
     this.paramsBox.hidden = params.size === 0;
     const filters = new Set(rules.filters);
     const idsShown = filters.has("global_keys") || filters.has("data_row_ids");
     for (const f of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
-      this.fields.get(f)!.wrap.hidden = !filters.has(f);
+      this.hide(f, !filters.has(f));
     }
-    this.fields.get("ids")!.wrap.hidden = !idsShown;
-    const legend = this.filtersBox.querySelector("legend")!;
-    setText(legend, scope === "data_rows" ? "Data rows to export" : "Filters");
+    this.hide("ids", !idsShown);
+    setText(this.filtersLegend, scope === "data_rows" ? "Data rows to export" : "Filters");
     if (this.idHint) setText(this.idHint, idHint(this.model.get("catalog").rules, scope === "data_rows"));
     this.filtersBox.hidden = !idsShown && filters.size === 0;
+  }
+
+  private hide(field: string, hidden: boolean): void {
+    const wrap = this.fields.get(field)?.wrap;
+    if (wrap) wrap.hidden = hidden;
   }
 
   private updateCounts(): void {
@@ -353,7 +411,8 @@ export class ConfigForm {
     this.idCount.classList.toggle("ew-over", ids > row_ids_max);
     for (const [p, sel] of this.multi) {
       const picked = sel.selectedOptions.length;
-      const count = this.multiCount.get(p)!;
+      const count = this.multiCount.get(p);
+      if (!count) continue;
       setText(count, `${picked} selected (max ${fmtInt(param_ids_max)})`);
       count.classList.toggle("ew-over", picked > param_ids_max);
     }
@@ -430,6 +489,10 @@ export class ConfigForm {
   }
 }
 
+function paramText(name: string): [string, string] {
+  return PARAM_HINTS[name] ?? [name, ""];
+}
+
 function idHint(rules: FormRules, required: boolean): string {
   const cap = `at most ${fmtInt(rules.row_ids_max)} ids`;
   return required ? `required: the rows to export; ${cap}` : `empty = no filter; ${cap}`;
@@ -440,8 +503,9 @@ function labelFor(x: { id: string; name: string }): string {
 }
 
 function fillOptions(sel: HTMLSelectElement, items: [string, string][], keep: string | null): void {
-  const same = sel.options.length === items.length
-    && items.every(([v, t], i) => sel.options[i]!.value === v && sel.options[i]!.text === t);
+  const same =
+    sel.options.length === items.length &&
+    items.every(([v, t], i) => sel.options[i]?.value === v && sel.options[i]?.text === t);
   if (same) return;
   const selected = new Set(Array.from(sel.selectedOptions, (o) => o.value));
   sel.replaceChildren(...items.map(([value, text]) => h("option", { value, text, title: value })));

@@ -14,35 +14,52 @@ const STATE_TEXT: Record<string, string> = {
   cancelled: "Cancelled",
 };
 
+// Each figure under the bar: its key (a CSS class), its label and its text for a status.
+const STATS: [string, string, (status: Status) => string][] = [
+  ["rows", "Rows", (s) => `${fmtInt(s.rows)}${s.total_rows === null ? "" : ` of ${fmtInt(s.total_rows)}`}`],
+  ["bytes", "Size", (s) => fmtBytes(s.bytes)],
+  ["rate", "Rows/s", (s) => (s.rows_per_s > 0 ? fmtInt(s.rows_per_s) : "—")],
+  ["elapsed", "Elapsed", (s) => (s.state === "idle" ? "—" : fmtDuration(s.elapsed_s))],
+  ["eta", "ETA", (s) => (s.state === "done" ? "0s" : fmtDuration(s.eta_s))],
+  ["errors", "Errors", (s) => fmtInt(s.errors)],
+];
+
 export class Progress {
   readonly el: HTMLElement;
   private readonly state: HTMLElement;
   private readonly bar: HTMLElement;
   private readonly fill: HTMLElement;
-  private readonly stats = new Map<string, HTMLElement>();
+  private readonly stats: [HTMLElement, (status: Status) => string][] = [];
   private readonly message: HTMLElement;
 
   constructor() {
     this.state = h("span", { class: "ew-state", "data-state": "idle" });
     this.fill = h("div", { class: "ew-bar-fill" });
-    this.bar = h("div", {
-      class: "ew-bar",
-      role: "progressbar",
-      "aria-label": "Export progress",
-      "aria-valuemin": 0,
-      "aria-valuemax": 100,
-    }, this.fill);
+    this.bar = h(
+      "div",
+      {
+        class: "ew-bar",
+        role: "progressbar",
+        "aria-label": "Export progress",
+        "aria-valuemin": 0,
+        "aria-valuemax": 100,
+      },
+      this.fill,
+    );
     const stats = h("div", { class: "ew-stats" });
-    for (const [key, label] of [["rows", "Rows"], ["bytes", "Size"], ["rate", "Rows/s"],
-      ["elapsed", "Elapsed"], ["eta", "ETA"], ["errors", "Errors"]] as const) {
+    for (const [key, label, text] of STATS) {
       const value = h("span", { class: `ew-stat-value ew-stat-${key}`, text: "—" });
-      this.stats.set(key, value);
-      stats.append(h("span", { class: "ew-stat" },
-        h("span", { class: "ew-stat-label", text: `${label}:` }), value));
+      this.stats.push([value, text]);
+      stats.append(h("span", { class: "ew-stat" }, h("span", { class: "ew-stat-label", text: `${label}:` }), value));
     }
     this.message = h("div", { class: "ew-message", role: "status", "aria-live": "polite" });
-    this.el = h("section", { class: "ew-progress", "aria-label": "Export progress" },
-      h("div", { class: "ew-row" }, this.state, this.bar), stats, this.message);
+    this.el = h(
+      "section",
+      { class: "ew-progress", "aria-label": "Export progress" },
+      h("div", { class: "ew-row" }, this.state, this.bar),
+      stats,
+      this.message,
+    );
   }
 
   update(s: Status): void {
@@ -60,13 +77,7 @@ export class Progress {
       this.bar.setAttribute("aria-valuetext", `${v.toFixed(0)}%`);
       this.fill.style.width = `${v}%`;
     }
-    const total = s.total_rows === null ? "" : ` of ${fmtInt(s.total_rows)}`;
-    setText(this.stats.get("rows")!, `${fmtInt(s.rows)}${total}`);
-    setText(this.stats.get("bytes")!, fmtBytes(s.bytes));
-    setText(this.stats.get("rate")!, s.rows_per_s > 0 ? fmtInt(s.rows_per_s) : "—");
-    setText(this.stats.get("elapsed")!, s.state === "idle" ? "—" : fmtDuration(s.elapsed_s));
-    setText(this.stats.get("eta")!, s.state === "done" ? "0s" : fmtDuration(s.eta_s));
-    setText(this.stats.get("errors")!, fmtInt(s.errors));
+    for (const [value, text] of this.stats) setText(value, text(s));
     setText(this.message, s.message);
     this.message.classList.toggle("ew-error", s.state === "failed");
   }
