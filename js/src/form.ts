@@ -10,6 +10,8 @@ import type {
   Filters,
   FormRules,
   Model,
+  ModelRunEntry,
+  Named,
   ParamValue,
   Scope,
   ScopeRules,
@@ -119,22 +121,22 @@ export class ConfigForm {
     const nameField = this.field("task_name", "Task name", this.taskName, "shown in the task list");
 
     this.paramsBox = h("fieldset", { class: "ew-params" }, h("legend", { text: "Include" }));
-    for (const p of rules.bool_params) {
-      const box = h("input", { type: "checkbox", class: `ew-param-${p}` });
-      this.checks.set(p, box);
-      this.paramsBox.append(this.checkField(p, box).wrap);
+    for (const param of rules.bool_params) {
+      const box = h("input", { type: "checkbox", class: `ew-param-${param}` });
+      this.checks.set(param, box);
+      this.paramsBox.append(this.checkField(param, box).wrap);
     }
     const [mediaLabel, mediaHint] = paramText("media_type_override");
     this.paramsBox.append(this.field("media_type_override", mediaLabel, this.mediaType, mediaHint).wrap);
-    for (const p of ID_LIST_PARAMS) {
-      const sel = h("select", { class: `ew-param-${p}`, multiple: true, size: 4 });
+    for (const param of ID_LIST_PARAMS) {
+      const sel = h("select", { class: `ew-param-${param}`, multiple: true, size: 4 });
       const count = h("span", { class: "ew-count", "aria-live": "polite" });
-      this.multi.set(p, sel);
-      this.multiCount.set(p, count);
-      const [label, hint] = paramText(p);
-      const f = this.field(p, label, sel, `${hint}; at most ${rules.param_ids_max}`);
-      f.wrap.insertBefore(count, f.error);
-      this.paramsBox.append(f.wrap);
+      this.multi.set(param, sel);
+      this.multiCount.set(param, count);
+      const [label, hint] = paramText(param);
+      const field = this.field(param, label, sel, `${hint}; at most ${rules.param_ids_max}`);
+      field.wrap.insertBefore(count, field.error);
+      this.paramsBox.append(field.wrap);
     }
 
     this.filtersLegend = h("legend", { text: "Filters" });
@@ -150,8 +152,8 @@ export class ConfigForm {
       this.dates.set(name, [from, to]);
       const tz = h("span", { class: "ew-tz" });
       this.tzNotes.push(tz);
-      const f = this.groupField(name, text, [from, h("span", { text: " – " }), to], DATE_HINT, tz);
-      this.filtersBox.append(f.wrap);
+      const field = this.groupField(name, text, [from, h("span", { text: " – " }), to], DATE_HINT, tz);
+      this.filtersBox.append(field.wrap);
     }
     this.filtersBox.append(
       this.field("workflow_status", "Workflow status", this.workflow, "rows in this workflow step").wrap,
@@ -194,9 +196,9 @@ export class ConfigForm {
       hintEl,
       error,
     );
-    const f = { wrap, error, inputs: [input] };
-    this.fields.set(name, f);
-    return f;
+    const field = { wrap, error, inputs: [input] };
+    this.fields.set(name, field);
+    return field;
   }
 
   private checkField(name: string, box: HTMLInputElement): Field {
@@ -213,9 +215,9 @@ export class ConfigForm {
       h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }),
       error,
     );
-    const f = { wrap, error, inputs: [box] };
-    this.fields.set(name, f);
-    return f;
+    const field = { wrap, error, inputs: [box] };
+    this.fields.set(name, field);
+    return field;
   }
 
   private groupField(name: string, label: string, parts: HTMLElement[], hint: string, extra: HTMLElement): Field {
@@ -223,7 +225,8 @@ export class ConfigForm {
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
     const inputs = parts.filter(
-      (p) => p instanceof HTMLInputElement || p instanceof HTMLSelectElement || p instanceof HTMLTextAreaElement,
+      (part) =>
+        part instanceof HTMLInputElement || part instanceof HTMLSelectElement || part instanceof HTMLTextAreaElement,
     );
     for (const i of inputs) i.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
     const wrap = h(
@@ -235,9 +238,9 @@ export class ConfigForm {
       hintEl,
       error,
     );
-    const f = { wrap, error, inputs };
-    this.fields.set(name, f);
-    return f;
+    const field = { wrap, error, inputs };
+    this.fields.set(name, field);
+    return field;
   }
 
   private listen(): void {
@@ -279,11 +282,11 @@ export class ConfigForm {
     const catalog = this.model.get("catalog");
     const config = this.model.get("config") ?? {};
     this.fillMediaTypes(catalog);
-    for (const [p, sel] of this.multi) {
+    for (const [param, sel] of this.multi) {
       const items: [string, string][] =
-        p === "project_ids"
-          ? catalog.projects.map((x) => [x.id, labelFor(x)])
-          : catalog.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+        param === "project_ids"
+          ? catalog.projects.map((project) => [project.id, labelFor(project)])
+          : catalog.model_runs.map((run) => [run.id, runLabel(run)]);
       fillOptions(sel, items, null);
     }
     for (const tz of this.tzNotes) setText(tz, `read in ${catalog.timezone || "UTC"} unless an offset is given`);
@@ -297,9 +300,9 @@ export class ConfigForm {
     this.fillBatches();
     this.setValue(this.taskName, config.task_name ?? "");
     const params = config.params ?? {};
-    for (const [p, box] of this.checks) if (document.activeElement !== box) box.checked = params[p] === true;
+    for (const [param, box] of this.checks) if (document.activeElement !== box) box.checked = params[param] === true;
     this.setValue(this.mediaType, typeof params.media_type_override === "string" ? params.media_type_override : "");
-    for (const [p, sel] of this.multi) this.setSelected(sel, listOf(params[p]));
+    for (const [param, sel] of this.multi) this.setSelected(sel, listOf(params[param]));
     const filters = config.filters ?? {};
     for (const [name, [from, to]] of this.dates) {
       const range = filters[name as "last_activity_at"] ?? [null, null];
@@ -337,7 +340,7 @@ export class ConfigForm {
   private fillMediaTypes(catalog: Catalog): void {
     const items: [string, string][] = [
       ["", "No override"],
-      ...catalog.media_types.map((m): [string, string] => [m, m]),
+      ...catalog.media_types.map((media): [string, string] => [media, media]),
     ];
     fillOptions(this.mediaType, items, this.mediaType.value);
   }
@@ -347,7 +350,7 @@ export class ConfigForm {
     const list = catalog.batches[this.targetSelect.value] ?? [];
     fillOptions(
       this.batches,
-      list.map((b) => [b.id, b.name]),
+      list.map((batch) => [batch.id, batch.name]),
       null,
     );
     const config = this.model.get("config") ?? {};
@@ -355,16 +358,16 @@ export class ConfigForm {
   }
 
   private targetsFor(scope: Scope): [string, string][] {
-    const c = this.model.get("catalog");
+    const catalog = this.model.get("catalog");
     switch (scope) {
       case "project":
-        return c.projects.map((x) => [x.id, labelFor(x)]);
+        return catalog.projects.map((target) => [target.id, labelFor(target)]);
       case "dataset":
-        return c.datasets.map((x) => [x.id, labelFor(x)]);
+        return catalog.datasets.map((target) => [target.id, labelFor(target)]);
       case "slice":
-        return c.slices.map((x) => [x.id, labelFor(x)]);
+        return catalog.slices.map((target) => [target.id, labelFor(target)]);
       case "model_run":
-        return c.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+        return catalog.model_runs.map((target) => [target.id, runLabel(target)]);
       default:
         return [];
     }
@@ -383,14 +386,14 @@ export class ConfigForm {
     fillOptions(this.targetSelect, targets, this.targetSelect.value || null);
     if (!this.targetSelect.value && targets.length > 0) this.targetSelect.selectedIndex = 0;
     const params = new Set(rules.params);
-    for (const p of [...this.checks.keys(), "media_type_override", ...ID_LIST_PARAMS]) {
-      this.hide(p, !params.has(p));
+    for (const param of [...this.checks.keys(), "media_type_override", ...ID_LIST_PARAMS]) {
+      this.hide(param, !params.has(param));
     }
     this.paramsBox.hidden = params.size === 0;
     const filters = new Set(rules.filters);
     const idsShown = filters.has("global_keys") || filters.has("data_row_ids");
-    for (const f of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
-      this.hide(f, !filters.has(f));
+    for (const filter of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
+      this.hide(filter, !filters.has(filter));
     }
     this.hide("ids", !idsShown);
     setText(this.filtersLegend, scope === "data_rows" ? "Data rows to export" : "Filters");
@@ -409,9 +412,9 @@ export class ConfigForm {
     const what = this.idKind.value === "data_row_ids" ? "data row ID" : "global key";
     setText(this.idCount, `${fmtInt(ids)} ${what}${ids === 1 ? "" : "s"} (max ${fmtInt(row_ids_max)})`);
     this.idCount.classList.toggle("ew-over", ids > row_ids_max);
-    for (const [p, sel] of this.multi) {
+    for (const [param, sel] of this.multi) {
       const picked = sel.selectedOptions.length;
-      const count = this.multiCount.get(p);
+      const count = this.multiCount.get(param);
       if (!count) continue;
       setText(count, `${picked} selected (max ${fmtInt(param_ids_max)})`);
       count.classList.toggle("ew-over", picked > param_ids_max);
@@ -425,16 +428,16 @@ export class ConfigForm {
     const scope = this.scopeSelect.value as Scope;
     const rules = this.scopeRules();
     const params: Record<string, ParamValue> = {};
-    for (const p of rules.params) {
-      const box = this.checks.get(p);
+    for (const param of rules.params) {
+      const box = this.checks.get(param);
       if (box) {
-        if (box.checked) params[p] = true;
-      } else if (p === "media_type_override") {
-        if (this.mediaType.value) params[p] = this.mediaType.value;
+        if (box.checked) params[param] = true;
+      } else if (param === "media_type_override") {
+        if (this.mediaType.value) params[param] = this.mediaType.value;
       } else {
-        const sel = this.multi.get(p);
+        const sel = this.multi.get(param);
         const picked = sel ? Array.from(sel.selectedOptions, (o) => o.value) : [];
-        if (picked.length > 0) params[p] = picked;
+        if (picked.length > 0) params[param] = picked;
       }
     }
     const filters: Filters = {};
@@ -470,20 +473,20 @@ export class ConfigForm {
 
   showValidation(validation: Validation): void {
     const general: string[] = [];
-    for (const f of new Set(this.fields.values())) {
-      setText(f.error, "");
-      f.wrap.classList.remove("ew-invalid");
-      for (const i of f.inputs) i.removeAttribute("aria-invalid");
+    for (const field of new Set(this.fields.values())) {
+      setText(field.error, "");
+      field.wrap.classList.remove("ew-invalid");
+      for (const i of field.inputs) i.removeAttribute("aria-invalid");
     }
     for (const [key, message] of Object.entries(validation)) {
-      const f = this.fields.get(key);
-      if (!f || f.wrap.hidden) {
+      const field = this.fields.get(key);
+      if (!field || field.wrap.hidden) {
         general.push(message);
         continue;
       }
-      f.error.textContent = f.error.textContent ? `${f.error.textContent}\n${message}` : message;
-      f.wrap.classList.add("ew-invalid");
-      for (const i of f.inputs) i.setAttribute("aria-invalid", "true");
+      field.error.textContent = field.error.textContent ? `${field.error.textContent}\n${message}` : message;
+      field.wrap.classList.add("ew-invalid");
+      for (const i of field.inputs) i.setAttribute("aria-invalid", "true");
     }
     setText(this.general, general.join("\n"));
   }
@@ -498,8 +501,12 @@ function idHint(rules: FormRules, required: boolean): string {
   return required ? `required: the rows to export; ${cap}` : `empty = no filter; ${cap}`;
 }
 
-function labelFor(x: { id: string; name: string }): string {
-  return x.name || x.id;
+function labelFor(target: Named): string {
+  return target.name || target.id;
+}
+
+function runLabel(run: ModelRunEntry): string {
+  return `${run.model_name} / ${run.name}`;
 }
 
 function fillOptions(sel: HTMLSelectElement, items: [string, string][], keep: string | null): void {

@@ -16,12 +16,16 @@ const STATE_TEXT: Record<string, string> = {
 
 // Each figure under the bar: its key (a CSS class), its label and its text for a status.
 const STATS: [string, string, (status: Status) => string][] = [
-  ["rows", "Rows", (s) => `${fmtInt(s.rows)}${s.total_rows === null ? "" : ` of ${fmtInt(s.total_rows)}`}`],
-  ["bytes", "Size", (s) => fmtBytes(s.bytes)],
-  ["rate", "Rows/s", (s) => (s.rows_per_s > 0 ? fmtInt(s.rows_per_s) : "—")],
-  ["elapsed", "Elapsed", (s) => (s.state === "idle" ? "—" : fmtDuration(s.elapsed_s))],
-  ["eta", "ETA", (s) => (s.state === "done" ? "0s" : fmtDuration(s.eta_s))],
-  ["errors", "Errors", (s) => fmtInt(s.errors)],
+  [
+    "rows",
+    "Rows",
+    (status) => `${fmtInt(status.rows)}${status.total_rows === null ? "" : ` of ${fmtInt(status.total_rows)}`}`,
+  ],
+  ["bytes", "Size", (status) => fmtBytes(status.bytes)],
+  ["rate", "Rows/s", (status) => (status.rows_per_s > 0 ? fmtInt(status.rows_per_s) : "—")],
+  ["elapsed", "Elapsed", (status) => (status.state === "idle" ? "—" : fmtDuration(status.elapsed_s))],
+  ["eta", "ETA", (status) => (status.state === "done" ? "0s" : fmtDuration(status.eta_s))],
+  ["errors", "Errors", (status) => fmtInt(status.errors)],
 ];
 
 export class Progress {
@@ -62,24 +66,24 @@ export class Progress {
     );
   }
 
-  update(s: Status): void {
-    setText(this.state, STATE_TEXT[s.state] ?? s.state);
-    this.state.dataset.state = s.state;
-    this.el.dataset.state = s.state;
-    const pct = s.state === "done" ? 100 : s.percent;
-    if (pct === null) {
+  update(status: Status): void {
+    setText(this.state, STATE_TEXT[status.state] ?? status.state);
+    this.state.dataset.state = status.state;
+    this.el.dataset.state = status.state;
+    const percent = status.state === "done" ? 100 : status.percent;
+    if (percent === null) {
       this.bar.removeAttribute("aria-valuenow");
       this.fill.style.width = "0%";
-      this.bar.setAttribute("aria-valuetext", STATE_TEXT[s.state] ?? s.state);
+      this.bar.setAttribute("aria-valuetext", STATE_TEXT[status.state] ?? status.state);
     } else {
-      const v = Math.max(0, Math.min(100, pct));
-      this.bar.setAttribute("aria-valuenow", v.toFixed(0));
-      this.bar.setAttribute("aria-valuetext", `${v.toFixed(0)}%`);
-      this.fill.style.width = `${v}%`;
+      const shown = Math.max(0, Math.min(100, percent));
+      this.bar.setAttribute("aria-valuenow", shown.toFixed(0));
+      this.bar.setAttribute("aria-valuetext", `${shown.toFixed(0)}%`);
+      this.fill.style.width = `${shown}%`;
     }
-    for (const [value, text] of this.stats) setText(value, text(s));
-    setText(this.message, s.message);
-    this.message.classList.toggle("ew-error", s.state === "failed");
+    for (const [value, text] of this.stats) setText(value, text(status));
+    setText(this.message, status.message);
+    this.message.classList.toggle("ew-error", status.state === "failed");
   }
 }
 

@@ -261,11 +261,11 @@ export function mountViewer({ model, rpc, on }: PartContext): Part {
 /** A short name for a row header: its global key, external id or id, when it has one. */
 export function rowHint(value: unknown): string {
   if (typeof value !== "object" || value === null) return "";
-  const dr = (value as Record<string, unknown>).data_row;
-  if (typeof dr !== "object" || dr === null) return "";
-  const d = dr as Record<string, unknown>;
+  const dataRow = (value as Record<string, unknown>).data_row;
+  if (typeof dataRow !== "object" || dataRow === null) return "";
+  const fields = dataRow as Record<string, unknown>;
   for (const key of ["global_key", "external_id", "id"]) {
-    const v = d[key];
+    const v = fields[key];
     if (typeof v === "string" && v) return v;
   }
   return "";
