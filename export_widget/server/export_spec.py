@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from export_widget.jsontypes import Json
+
 ExportKind = Literal["project", "catalog", "slice", "model_run"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("project", "catalog", "slice", "model_run")
 
 # One line of an export: ("row", row_json) or ("error", error_json).
-Item = tuple[str, dict[str, Any]]
+Item = tuple[str, Json]
 
 
 @dataclass(frozen=True)

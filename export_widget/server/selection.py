@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, true
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.export_spec import EXPORT_KINDS
 from export_widget.server.rows.times import datetime_to_ms
-
-Json = dict[str, Any]
 
 data_rows = store.data_rows
 project_rows = store.project_rows

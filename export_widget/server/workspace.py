@@ -1,8 +1,9 @@
 """Read-side lookups for the GraphQL resolvers.
 
 Every method returns plain dicts keyed by the GraphQL field names the official SDK selects
-(spec §2.3, §7), with DateTime values as `2024-01-01T00:00:00.000Z`, or None when the object
-does not exist. Listing methods take the SDK's paging arguments.
+(docs/protocol.md, "Lookups and listings"), with DateTime values as
+`2024-01-01T00:00:00.000Z`, or None when the object does not exist. Listing methods take the
+SDK's paging arguments.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, Row, Select, func, select, tuple_
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.rows.times import ms_to_gql_time
-
-Json = dict[str, Any]
 
 METADATA_KIND = {
     "string": "CustomMetadataString",
@@ -234,11 +234,6 @@ class Workspace:
         if row is None:
             return None
         return self._data_row(row)
-
-    def data_row_by_global_key(self, global_key: str) -> Json | None:
-        row = self._one(select(store.data_rows)
-                        .where(store.data_rows.c.global_key == global_key))
-        return None if row is None else self._data_row(row)
 
     def _data_row(self, row: Row[Any]) -> Json:
         values, schemas = store.metadata_fields, store.metadata_schemas

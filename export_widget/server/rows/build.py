@@ -1,4 +1,5 @@
-"""Build export row JSON (spec §4) for a batch of data rows: one query per table per batch.
+"""Build export row JSON (docs/protocol.md, "Row shape") for a batch of data rows: one query
+per table per batch.
 
 `Context` caches the small lookup tables (users, projects, batches, queues, schemas, models)
 once per export; `build_rows` then turns a list of data-row pks into row dicts.
@@ -16,11 +17,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.rows.times import ms_to_row_time
 from export_widget.server.rows.video import interpolate_frames
-
-Json = dict[str, Any]
 
 CLIP_ID = "c200000000000000000000000"
 CLIP_MEDIA = ("IMAGE", "TEXT")
