@@ -16,7 +16,6 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -27,7 +26,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from export_widget.server.api import create_app
-from export_widget.server.engine import ExportEngine, Item
+from export_widget.server.engine import ExportEngine
+from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
@@ -38,34 +38,15 @@ SECRET_ENV = "EXPORT_WIDGET_SIGNING_SECRET"
 
 
 class StoreRowSource:
-    """The engine's row source over the data side's export_query."""
+    """The engine's row source: the data side's export_query on the store."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def check(self, spec: Any) -> int:
-        # count_export parses the params and the query first, raising ValueError.
-        return self.count(spec)
+    def check(self, spec: ExportSpec) -> PreparedExport:
+        from export_widget.server.export_query import prepare_export
 
-    def count(self, spec: Any) -> int:
-        from export_widget.server.export_query import count_export
-
-        return int(count_export(self._engine, spec))
-
-    def batches(self, spec: Any) -> Iterator[list[Item]]:
-        from export_widget.server.export_query import iter_export
-
-        return iter_export(self._engine, spec)
-
-
-def make_spec(
-    kind: str, target_id: str | None, query: list[dict[str, Any]], params: dict[str, Any],
-    timezone: str | None, media_base_url: str,
-) -> Any:
-    from export_widget.server.export_query import ExportSpec
-
-    return ExportSpec(kind=kind, target_id=target_id, query=query, params=params,
-                      timezone=timezone, media_base_url=media_base_url)
+        return prepare_export(self._engine, spec)
 
 
 class KeyAuthenticator:
@@ -126,7 +107,6 @@ def build_server(
         workspace=workspace,
         engine=engine,
         signer=ChunkSigner(signing_secret(directory), max_age=link_max_age),
-        make_spec=make_spec,
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
@@ -138,11 +118,9 @@ def _export_engine(store: Engine, directory: Path, workers: int,
     tasks, source = TaskStore(store), StoreRowSource(store)
     if store.dialect.name != "postgresql":
         return ExportEngine(tasks, directory, source, workers=workers)
-    from export_widget.server.export_query import ExportSpec
     from export_widget.server.team.engine import TeamExportEngine
 
     return TeamExportEngine(tasks, store, directory, source,
-                            decode_spec=lambda fields: ExportSpec(**fields),
                             workers=workers, lease_seconds=lease_seconds)
 
 

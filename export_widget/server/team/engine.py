@@ -36,6 +36,7 @@ from export_widget.server.engine import (
     _Canceled,
     _Stopped,
 )
+from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
     StreamName,
@@ -66,13 +67,6 @@ ORPHANED = ("interrupted: the server process that created this export stopped be
             "recording it for the other processes")
 
 
-def _spec_json(spec: Any) -> Any:
-    """The export as JSON for its lease; `decode_spec` turns it back into the spec."""
-    if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
-        return dataclasses.asdict(spec)
-    return spec
-
-
 class _LeaseLost(Exception):
     """Another process has claimed this task: stop without writing anything more."""
 
@@ -87,7 +81,6 @@ class TeamExportEngine(ExportEngine):
         data_dir: Path,
         source: RowSource,
         *,
-        decode_spec: Callable[[Any], Any],
         workers: int = 2,
         lease_seconds: float = LEASE_SECONDS,
         max_runs: int = MAX_RUNS,
@@ -95,7 +88,6 @@ class TeamExportEngine(ExportEngine):
     ) -> None:
         team_metadata.create_all(store)
         self._store = store
-        self._decode_spec = decode_spec
         self._workers = workers
         self.leases = LeaseBook(store, process_name(), lease_seconds=lease_seconds,
                                 max_runs=max_runs)
@@ -112,39 +104,24 @@ class TeamExportEngine(ExportEngine):
 
     # -- creating and claiming ------------------------------------------------------------
 
-    def start_export(
-        self,
-        spec: Any,
-        *,
-        name: str | None,
-        created_by: str,
-        organization_id: str | None,
-        scope: str,
-        target_id: str | None,
-        project_id: str | None,
-        input: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-    ) -> TaskRecord:
+    def start_export(self, spec: ExportSpec) -> TaskRecord:
         """Check the spec, record the task and its lease; run it here if a worker is free,
         otherwise leave it for the first process with one."""
         if self._stopping.is_set():
             raise RuntimeError("the export engine is shutting down")
-        expected = self._source.check(spec)
-        task = self.tasks.create(
-            name=name, created_by=created_by, organization_id=organization_id, scope=scope,
-            target_id=target_id, project_id=project_id, input=input,
-            metadata=metadata or {}, project_limit=self._project_limit,
-            organization_limit=self._organization_limit)
+        prepared = self._source.check(spec)
+        task = self.tasks.create(spec, project_limit=self._project_limit,
+                                 organization_limit=self._organization_limit)
         with self._futures_lock:
             room = len(self._tokens) < self._workers
-        claim = self.leases.add(task.id, _spec_json(spec), claim=room)
+        claim = self.leases.add(task.id, dataclasses.asdict(spec), claim=room)
         if claim is None:
             self._wake.set()
         else:
-            self._launch(claim, lambda: (spec, expected))
+            self._launch(claim, lambda: prepared)
         return task
 
-    def _launch(self, claim: Claim, prepare: Callable[[], tuple[Any, int | None]]) -> None:
+    def _launch(self, claim: Claim, prepare: Callable[[], PreparedExport]) -> None:
         cancel = threading.Event()
         with self._futures_lock:
             self._tokens[claim.task_id] = claim.token
@@ -160,23 +137,22 @@ class TeamExportEngine(ExportEngine):
         self._wake.set()  # a worker is free: claim the next waiting task
 
     def _take_over(self, claim: Claim) -> None:
-        def prepare() -> tuple[Any, int | None]:
-            spec = self._decode_spec(claim.spec)
-            return spec, self._source.check(spec)
+        def prepare() -> PreparedExport:
+            # The export exactly as recorded (its media URLs name the creating process).
+            return self._source.check(ExportSpec(**claim.spec))
 
         logger.info("claimed export %s (token %d)", claim.task_id, claim.token)
         self._launch(claim, prepare)
 
     # -- running --------------------------------------------------------------------------
 
-    def _run_claim(self, claim: Claim, prepare: Callable[[], tuple[Any, int | None]],
+    def _run_claim(self, claim: Claim, prepare: Callable[[], PreparedExport],
                    cancel: threading.Event) -> None:
         task_id, token = claim.task_id, claim.token
         writers: dict[StreamName, LineWriter] = {
             s: ChunkRowWriter(s, claim.committed(s), self._chunk_bytes) for s in StreamName}
         try:
-            spec, expected = prepare()
-            self._write_streams(task_id, spec, writers, cancel, expected)
+            self._write_streams(task_id, prepare(), writers, cancel)
         except _LeaseLost:
             logger.warning("export %s was claimed by another process; stopped here", task_id)
         except _Canceled:
