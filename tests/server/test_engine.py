@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from postgres_support import BACKENDS
 from sqlalchemy import Engine, create_engine
 
 from export_widget.server.engine import ExportEngine, StreamWriter, find_chunk
@@ -22,6 +23,7 @@ from export_widget.server.tasks import (
     is_task_id,
     new_task_id,
 )
+from export_widget.server.team.engine import TeamExportEngine
 
 
 def _row(i: int) -> dict[str, Any]:
@@ -60,12 +62,24 @@ class ListSource:
                     self.gate.wait(10)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Engine:
-    return create_engine(f"sqlite:///{tmp_path / 'tasks.sqlite'}")
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The task store: a SQLite file (embedded engine) or a PostgreSQL database (team)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tasks.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").new_database()
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
 def _engine(db: Engine, tmp_path: Path, source: ListSource, **kw: Any) -> ExportEngine:
+    if db.dialect.name == "postgresql":
+        return TeamExportEngine(TaskStore(db), db, tmp_path / "data", source, **kw)
     return ExportEngine(TaskStore(db), tmp_path / "data", source, **kw)
 
 
@@ -235,6 +249,7 @@ def test_a_running_task_serves_what_it_has_committed(db: Engine, tmp_path: Path)
     engine.close()
 
 
+@sqlite_only
 def test_restart_marks_running_tasks_failed_as_interrupted(db: Engine, tmp_path: Path) -> None:
     store = TaskStore(db)
     task = store.create(ExportSpec("catalog", created_by="u1", organization_id="o1"),
@@ -327,6 +342,7 @@ def test_cancel_of_a_queued_export_ends_it_without_running(db: Engine, tmp_path:
     engine.close()
 
 
+@sqlite_only
 def test_a_task_whose_files_cannot_be_created_fails_saying_why(
     db: Engine, tmp_path: Path
 ) -> None:
