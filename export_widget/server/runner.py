@@ -100,7 +100,7 @@ def build_server(
         from export_widget.server.demo.seed import seed_demo
 
         seed_demo(store, rows=rows)
-    key = api_key or f"ew_{secrets.token_urlsafe(24)}"
+    key = api_key or new_api_key()
     workspace = Workspace(store)
     engine = _export_engine(store, directory, workers, lease_seconds)
     state = ApiState(
@@ -111,6 +111,10 @@ def build_server(
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
                        api_key=key)
+
+
+def new_api_key() -> str:
+    return f"ew_{secrets.token_urlsafe(24)}"
 
 
 def _export_engine(store: Engine, directory: Path, workers: int,
