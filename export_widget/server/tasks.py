@@ -14,6 +14,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     Float,
     Index,
@@ -203,9 +205,12 @@ class TaskStore:
             return int(result.rowcount or 0)
 
     def create(
-        self, spec: ExportSpec, *, project_limit: int, organization_limit: int
+        self, spec: ExportSpec, *, project_limit: int, organization_limit: int,
+        along: Callable[[Connection, str], None] | None = None,
     ) -> TaskRecord:
-        """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits."""
+        """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits.
+
+        `along(conn, task_id)` writes what must exist with the task, in its transaction."""
         project_id = spec.project_id
         with self._create_lock, self._engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -258,6 +263,8 @@ class TaskStore:
                     errors_lines=0,
                 )
             )
+            if along is not None:
+                along(conn, task_id)
         task = self.get(task_id)
         assert task is not None
         return task

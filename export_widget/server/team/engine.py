@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from export_widget.server.engine import (
@@ -63,8 +63,7 @@ from export_widget.server.team.leases import (
 
 logger = logging.getLogger("export_widget.server.team")
 
-ORPHANED = ("interrupted: the server process that created this export stopped before "
-            "recording it for the other processes")
+ORPHANED = "interrupted: this export has no lease, so no server process can run it"
 
 
 class _LeaseLost(Exception):
@@ -110,11 +109,16 @@ class TeamExportEngine(ExportEngine):
         if self._stopping.is_set():
             raise RuntimeError("the export engine is shutting down")
         prepared = self._source.check(spec)
-        task = self.tasks.create(spec, project_limit=self._project_limit,
-                                 organization_limit=self._organization_limit)
         with self._futures_lock:
             room = len(self._tokens) < self._workers
-        claim = self.leases.add(task.id, dataclasses.asdict(spec), claim=room)
+        claims: list[Claim | None] = []
+
+        def lease(conn: Connection, task_id: str) -> None:
+            claims.append(self.leases.add(conn, task_id, dataclasses.asdict(spec), claim=room))
+
+        task = self.tasks.create(spec, project_limit=self._project_limit,
+                                 organization_limit=self._organization_limit, along=lease)
+        claim = claims[0]
         if claim is None:
             self._wake.set()
         else:

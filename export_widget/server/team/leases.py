@@ -121,14 +121,14 @@ class LeaseBook:
     def _expiry(self) -> ColumnElement[int]:
         return db_now_ms() + literal(self.lease_ms, BigInteger)
 
-    def add(self, task_id: str, spec: Any, *, claim: bool) -> Claim | None:
-        """Record a new task's lease: claimed by this process, or free for any to claim."""
-        with self._engine.begin() as conn:
-            conn.execute(insert(export_leases).values(
-                task_id=task_id, spec=orjson.dumps(spec).decode(),
-                owner=self.owner if claim else None, token=1 if claim else 0,
-                expires_at=self._expiry() if claim else 0, runs=1 if claim else 0,
-                cancel_requested=False, last_owner=None))
+    def add(self, conn: Connection, task_id: str, spec: Any, *, claim: bool) -> Claim | None:
+        """Record a new task's lease (in the transaction that records the task): claimed by
+        this process, or free for any process to claim."""
+        conn.execute(insert(export_leases).values(
+            task_id=task_id, spec=orjson.dumps(spec).decode(),
+            owner=self.owner if claim else None, token=1 if claim else 0,
+            expires_at=self._expiry() if claim else 0, runs=1 if claim else 0,
+            cancel_requested=False, last_owner=None))
         if not claim:
             return None
         empty = Committed(0, 0)
@@ -244,13 +244,11 @@ class LeaseBook:
         return True
 
     def fail_orphans(self, reason: str) -> int:
-        """Running tasks with no lease (their creator died between recording the task and
-        its lease) can never be run: they end FAILED. Young ones are left alone, as their
-        lease may be on its way."""
+        """Running tasks with no lease can never be run: they end FAILED. (A task and its
+        lease are recorded together, so only a database edited by hand has any.)"""
         leased = exists().where(export_leases.c.task_id == export_tasks.c.id)
         with self._engine.begin() as conn:
             failed = conn.execute(update(export_tasks).where(
                 export_tasks.c.status == TaskStatus.IN_PROGRESS.value, ~leased,
-                export_tasks.c.created_at < db_now_ms() - literal(self.lease_ms, BigInteger),
             ).values(**finish_values(TaskStatus.FAILED, reason)))
         return int(failed.rowcount or 0)
