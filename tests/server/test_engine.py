@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from export_widget.server.tasks import (
     new_task_id,
 )
 from export_widget.server.team.engine import TeamExportEngine
+from export_widget.server.team.leases import LeaseBook, export_leases
 
 
 def _row(i: int) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+postgresql_only = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 
 
 def _engine(db: Engine, tmp_path: Path, source: ListSource, **kw: Any) -> ExportEngine:
@@ -356,3 +359,52 @@ def test_a_task_whose_files_cannot_be_created_fails_saying_why(
     assert task.failure_reason is not None
     assert task.failure_reason.startswith("could not create the export files")
     engine.close()
+
+
+# -- the team engine (PostgreSQL): handing tasks on between processes ----------------------
+
+
+@postgresql_only
+def test_a_stopped_team_engine_hands_its_export_on_and_the_next_resumes_it(
+    db: Engine, tmp_path: Path,
+) -> None:
+    items: list[Item] = [("row", _row(i)) for i in range(30)]
+    gate = threading.Event()
+    first = _engine(db, tmp_path, ListSource(items, batch=10, gate=gate), commit_seconds=0.0)
+    task_id = _start(first)
+    threading.Timer(0.3, gate.set).start()
+    first.close()  # stops after the batch it is writing; its lease is released
+    task = first.tasks.get(task_id)
+    header = first.header(task_id, StreamName.RESULT)
+    assert task is not None and task.status is TaskStatus.IN_PROGRESS
+    assert header is not None and 0 < header.lines < 30
+    second = _engine(db, tmp_path, ListSource(items, batch=10))
+    done = second.wait(task_id, timeout=20)
+    assert done is not None and done.status is TaskStatus.COMPLETE
+    result = second.header(task_id, StreamName.RESULT)
+    assert result is not None and result.lines == 30
+    assert second.read(task_id, StreamName.RESULT, 0, result.size - 1) == b"".join(_lines(30))
+    second.close()
+
+
+@postgresql_only
+def test_an_export_whose_runs_keep_dying_ends_failed_saying_why(
+    db: Engine, tmp_path: Path,
+) -> None:
+    first = _engine(db, tmp_path, ListSource([]))
+    assert isinstance(first, TeamExportEngine)
+    first.close()
+    dead = LeaseBook(db, "host-b:4242:dead", lease_seconds=1, max_runs=3)
+    spec = ExportSpec("catalog", created_by="u1", organization_id="o1")
+    task = first.tasks.create(
+        spec, project_limit=10, organization_limit=20,
+        along=lambda conn, task_id: dead.add(conn, task_id, asdict(spec), claim=True))
+    with db.begin() as conn:  # its third run died too, and the lease has run out
+        conn.execute(export_leases.update().values(runs=3, expires_at=0))
+    survivor = _engine(db, tmp_path, ListSource([("row", _row(0))]))
+    ended = survivor.wait(task.id, timeout=20)
+    assert ended is not None and ended.status is TaskStatus.FAILED
+    assert ended.failure_reason is not None
+    assert "started 3 times" in ended.failure_reason
+    assert "host-b:4242:dead" in ended.failure_reason
+    survivor.close()
