@@ -237,28 +237,19 @@ class ExportSession:
 
     def _poll_task(self) -> None:
         try:
-            probe = self._probe()
-            probe.refresh()
-            self._server_state = str(probe.status)
-            percent = getattr(probe, "completion_percentage", None)
+            # Streams poll by task id and never read this object's state: refreshing it here
+            # cannot disturb the reader thread.
+            self.task.refresh()
+            self._server_state = str(self.task.status)
+            percent = getattr(self.task, "completion_percentage", None)
             self._server_percent = float(percent) if percent is not None else None
             if self._server_state == "COMPLETE" and self._total_rows is None:
                 from .client.stream import StreamType
 
                 # Known once the server is done: the rest of the progress is our download.
-                self._total_rows = probe.get_total_lines(StreamType.RESULT) or 0
+                self._total_rows = self.task.get_total_lines(StreamType.RESULT) or 0
         except Exception as exc:  # a missed poll only delays the numbers
             log.debug("task poll failed: %s", exc)
-
-    _probe_task: Any = None
-
-    def _probe(self) -> Any:
-        # A second task object, so the worker never refreshes the one the reader iterates.
-        if self._probe_task is None:
-            from .client.task import ExportTask
-
-            self._probe_task = ExportTask.get_task(self.client, self.task.uid)
-        return self._probe_task
 
     def _resume_task(self) -> None:
         """Continue on the same task while it can still produce the missing lines; once the
@@ -268,7 +259,6 @@ class ExportSession:
         if self._server_state in ("CANCELED", "FAILED"):
             old = self.task.uid
             self.task = self.request.run(self.client)
-            self._probe_task = None
             self._server_state, self._total_rows = "IN_PROGRESS", None
             self._publish("running", f"Resuming with a new task {self.task.uid} (task {old} "
                           f"stopped on the server) at line {self.rows.count + 1:,}.")
