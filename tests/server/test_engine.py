@@ -408,3 +408,13 @@ def test_an_export_whose_runs_keep_dying_ends_failed_saying_why(
     assert "started 3 times" in ended.failure_reason
     assert "host-b:4242:dead" in ended.failure_reason
     survivor.close()
+
+
+@postgresql_only
+def test_chunk_rows_are_compressed_with_lz4(db: Engine, tmp_path: Path) -> None:
+    _engine(db, tmp_path, ListSource([])).close()
+    with db.connect() as conn:
+        method = conn.exec_driver_sql(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'export_chunks'::regclass"
+            " AND attname = 'data'").scalar()
+    assert method == "l"
