@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +18,7 @@ from export_widget.server.engine import ExportEngine, StreamWriter, find_chunk
 from export_widget.server.export_spec import ExportSpec, Item
 from export_widget.server.tasks import (
     INTERRUPTED,
+    Committed,
     StreamName,
     TaskLimitError,
     TaskStatus,
@@ -418,3 +420,28 @@ def test_chunk_rows_are_compressed_with_lz4(db: Engine, tmp_path: Path) -> None:
             "SELECT attcompression FROM pg_attribute WHERE attrelid = 'export_chunks'::regclass"
             " AND attname = 'data'").scalar()
     assert method == "l"
+
+
+@postgresql_only
+def test_a_process_whose_lease_was_taken_over_writes_nothing_more(
+    db: Engine, tmp_path: Path,
+) -> None:
+    gate = threading.Event()
+    source = ListSource([("row", _row(i)) for i in range(30)], batch=10, gate=gate)
+    engine = _engine(db, tmp_path, source, commit_seconds=0.0)
+    task_id = _start(engine)
+    assert source.first_batch_out.wait(5)
+    deadline = time.monotonic() + 10
+    while engine.header(task_id, StreamName.RESULT) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with db.begin() as conn:  # meanwhile another process claimed it (this one was paused)
+        conn.execute(export_leases.update().values(owner="host-b:7:other",
+                                                   token=export_leases.c.token + 1))
+    gate.set()
+    time.sleep(1.0)
+    task = engine.tasks.get(task_id)
+    assert task is not None and task.status is TaskStatus.IN_PROGRESS
+    assert engine.header(task_id, StreamName.RESULT) == Committed(
+        len(b"".join(_lines(10))), 10)
+    engine.close()

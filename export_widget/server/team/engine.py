@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from export_widget.server.engine import (
     Chunk,
@@ -166,6 +166,10 @@ class TeamExportEngine(ExportEngine):
             with contextlib.suppress(_LeaseLost):
                 self._commit(task_id, writers, None)
                 self.leases.release([task_id])
+        except OperationalError:
+            # The database went away: the lease runs out and the task is claimed again
+            # (here or elsewhere), which counts as a run, so an outage that lasts ends it.
+            logger.exception("export %s: lost the database; it will be claimed again", task_id)
         except Exception as exc:  # the task fails, the server does not
             self._end(task_id, token, writers, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
         else:
