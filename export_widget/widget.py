@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import anywidget
@@ -75,7 +76,7 @@ class ExportWidget(anywidget.AnyWidget):
     def session(self) -> ExportSession | None:
         return self._session
 
-    def export_request(self, config: dict[str, Any] | None = None) -> ExportRequest:
+    def export_request(self, config: Mapping[str, Any] | None = None) -> ExportRequest:
         """The form (or `config`) as an export request."""
         request = ExportRequest.from_config(self.config if config is None else config)
         # The same request as the last validated one keeps its errors: validated once.
@@ -89,7 +90,7 @@ class ExportWidget(anywidget.AnyWidget):
         """The form as one line of Python calling the export API."""
         return self.export_request().call_text()
 
-    def start(self, config: dict[str, Any] | None = None) -> ExportSession:
+    def start(self, config: Mapping[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
 
         The `config` trait stays the browser's: `config` does not change it.
