@@ -56,9 +56,9 @@ class ExportWidget(anywidget.AnyWidget):
         self.on_msg(self._on_custom)
 
     def close(self) -> None:
-        """Close the widget; a running export is cancelled (its rows stay readable)."""
+        """Close the widget; a running export is cancelled and its spooled rows deleted."""
         if self._session is not None:
-            self._session.cancel()
+            self._session.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -99,8 +99,10 @@ class ExportWidget(anywidget.AnyWidget):
         if errors:
             raise ValueError("; ".join(errors.values()))
         with self._lock:
-            if self._session is not None and not self._session.finished:
-                raise RuntimeError("an export is running; cancel it first")
+            if self._session is not None:
+                if not self._session.finished:
+                    raise RuntimeError("an export is running; cancel it first")
+                self._session.close()  # its rows go with it: a widget holds one export
             self._session = ExportSession(self._client, request, on_status=self._set_status)
             self._session.start()
             return self._session
