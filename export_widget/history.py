@@ -372,8 +372,6 @@ class History:
     def __init__(self, directory: str | os.PathLike[str] | None = None, *,
                  max_entries: int | str | None = None,
                  max_bytes: int | str | None = None) -> None:
-        self.directory = Path(directory).expanduser() if directory else default_directory()
-        _mkdir_private(self.directory)
         env_entries = os.environ.get(ENV_MAX_ENTRIES)
         env_bytes = os.environ.get(ENV_MAX_BYTES)
         self.max_entries = _parse_count(
@@ -382,6 +380,8 @@ class History:
         self.max_bytes = parse_size(
             max_bytes if max_bytes is not None else env_bytes or DEFAULT_MAX_BYTES,
             "max_bytes")
+        self.directory = Path(directory).expanduser() if directory else default_directory()
+        _mkdir_private(self.directory)
 
     def __repr__(self) -> str:
         return f"History({str(self.directory)!r}, entries={len(self.entries())})"
