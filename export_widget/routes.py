@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import history_routes
 from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
 
 if TYPE_CHECKING:
@@ -63,3 +64,4 @@ ROUTES: dict[str, Handler] = {
     "cancel": cancel,
     "page": page,
 }
+ROUTES.update(history_routes.ROUTES)  # the History and Compare panels

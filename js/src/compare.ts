@@ -220,7 +220,7 @@ export class CompareView {
         }
         const node = new TreeNode(JSON.parse(raw), "row", "row", (_kind, text) => void copyText(text), true);
         node.expand();
-        box.append(h("ul", { class: "ew-tree", role: "tree" }, node.el));
+        box.append(h("ol", { class: "ew-rows", role: "tree", "aria-label": `Row in ${label}` }, node.el));
         return box;
       };
       this.detail.replaceChildren(
@@ -314,7 +314,7 @@ export class CompareView {
             "tr",
             {},
             h("th", { scope: "row", text: t }),
-            ...c.counts[i].map((n, j) =>
+            ...(c.counts[i] ?? []).map((n, j) =>
               h("td", { class: n > 0 && c.predicted[j] === t ? "ew-num ew-diag" : n > 0 ? "ew-num ew-off" : "ew-num", text: fmtInt(n) }),
             ),
           ),

@@ -35,7 +35,7 @@ export class HistoryPanel {
   private readonly note: HTMLElement;
   private readonly attachInput: HTMLInputElement;
   private readonly compareBtn: HTMLButtonElement;
-  private readonly picked: string[] = [];
+  private readonly picked: [string | null, string | null] = [null, null];
   private entries: HistoryEntry[] = [];
   private current: string | null = null;
   readonly compare: CompareView;
@@ -125,7 +125,10 @@ export class HistoryPanel {
     this.entries = reply.entries;
     this.current = reply.current;
     const ids = new Set(this.entries.map((e) => e.id));
-    for (let i = this.picked.length - 1; i >= 0; i -= 1) if (!ids.has(this.picked[i])) this.picked.splice(i, 1);
+    for (const slot of [0, 1] as const) {
+      const id = this.picked[slot];
+      if (id !== null && !ids.has(id)) this.picked[slot] = null;
+    }
     const n = this.entries.length;
     setText(
       this.usage,
