@@ -62,7 +62,7 @@ export class CompareView {
           h("th", { scope: "col", text: "Row" }),
           h("th", { scope: "col", text: "Status" }),
           h("th", { scope: "col", text: "What changed" }),
-          h("th", { scope: "col", class: "ew-num", text: "Changes" }),
+          h("th", { scope: "col", class: "ew-numeric", text: "Changes" }),
         ),
       ),
       this.list,
@@ -96,6 +96,7 @@ export class CompareView {
     this.selected = null;
     this.el.hidden = false;
     this.el.dataset.mode = "compare";
+    this.listTable.hidden = false;
     this.metricsBox.replaceChildren();
     this.detail.replaceChildren();
     this.list.replaceChildren();
@@ -164,7 +165,7 @@ export class CompareView {
         h("td", { class: "ew-crow-key", text: r.global_key ?? r.data_row_id ?? r.key }),
         h("td", { "data-status": r.status, text: r.status.replaceAll("_", " ") }),
         h("td", { text: r.kinds.split(", ").map((k) => KIND_TEXT[k] ?? k).join(", ") }),
-        h("td", { class: "ew-num", text: fmtInt(r.changes) }),
+        h("td", { class: "ew-numeric", text: fmtInt(r.changes) }),
       );
       const pick = (): void => this.pick(r.key, tr);
       tr.addEventListener("click", pick);
@@ -235,6 +236,7 @@ export class CompareView {
   metrics(entry: string, label: string, iou = 0.5): void {
     this.el.hidden = false;
     this.el.dataset.mode = "metrics";
+    this.listTable.hidden = true;
     this.kinds.replaceChildren();
     this.list.replaceChildren();
     this.pager.replaceChildren();
@@ -273,7 +275,7 @@ export class CompareView {
       "tr",
       {},
       ...["Feature", "Truth", "Predicted", "TP", "FP", "FN", "Precision", "Recall"].map((t, i) =>
-        h("th", { scope: "col", class: i > 0 ? "ew-num" : "", text: t }),
+        h("th", { scope: "col", class: i > 0 ? "ew-numeric" : "", text: t }),
       ),
     );
     const body = m.features.map((f) =>
@@ -281,9 +283,9 @@ export class CompareView {
         "tr",
         { "data-feature": f.feature },
         h("td", { text: f.feature }),
-        ...[f.ground_truth, f.predictions, f.tp, f.fp, f.fn].map((n) => h("td", { class: "ew-num", text: fmtInt(n) })),
-        h("td", { class: "ew-num", text: pct(f.precision) }),
-        h("td", { class: "ew-num", text: pct(f.recall) }),
+        ...[f.ground_truth, f.predictions, f.tp, f.fp, f.fn].map((n) => h("td", { class: "ew-numeric", text: fmtInt(n) })),
+        h("td", { class: "ew-numeric", text: pct(f.precision) }),
+        h("td", { class: "ew-numeric", text: pct(f.recall) }),
       ),
     );
     const features = h(
@@ -303,7 +305,7 @@ export class CompareView {
           "tr",
           {},
           h("th", { scope: "col", text: "truth \\ predicted" }),
-          ...c.predicted.map((p) => h("th", { scope: "col", class: "ew-num", text: p })),
+          ...c.predicted.map((p) => h("th", { scope: "col", class: "ew-numeric", text: p })),
         ),
       ),
       h(
@@ -315,7 +317,7 @@ export class CompareView {
             {},
             h("th", { scope: "row", text: t }),
             ...(c.counts[i] ?? []).map((n, j) =>
-              h("td", { class: n > 0 && c.predicted[j] === t ? "ew-num ew-diag" : n > 0 ? "ew-num ew-off" : "ew-num", text: fmtInt(n) }),
+              h("td", { class: n > 0 && c.predicted[j] === t ? "ew-numeric ew-diag" : n > 0 ? "ew-numeric ew-off" : "ew-numeric", text: fmtInt(n) }),
             ),
           ),
         ),

@@ -20,7 +20,7 @@ function when(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const pad = (n: number): string => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 function what(e: HistoryEntry): string {
@@ -74,8 +74,8 @@ export class HistoryPanel {
       h("th", { scope: "col", text: "Started" }),
       h("th", { scope: "col", text: "State" }),
       h("th", { scope: "col", text: "Export" }),
-      h("th", { scope: "col", class: "ew-num", text: "Rows" }),
-      h("th", { scope: "col", class: "ew-num", text: "On disk" }),
+      h("th", { scope: "col", class: "ew-numeric", text: "Rows" }),
+      h("th", { scope: "col", class: "ew-numeric", text: "On disk" }),
       h("th", { scope: "col", text: "Task" }),
       h("th", { scope: "col", text: "" }),
     );
@@ -194,9 +194,9 @@ export class HistoryPanel {
       h("td", { text: when(e.started_at), title: e.started_at }),
       h("td", {}, state),
       h("td", { class: "ew-entry-what", text: what(e), title: e.export_call ?? "" }),
-      h("td", { class: "ew-num", text: fmtInt(e.rows) }),
-      h("td", { class: "ew-num", text: fmtBytes(e.disk_bytes) }),
-      h("td", { class: "ew-entry-task", text: e.task_id ?? "—" }),
+      h("td", { class: "ew-numeric", text: fmtInt(e.rows) }),
+      h("td", { class: "ew-numeric", text: fmtBytes(e.disk_bytes) }),
+      h("td", { class: "ew-entry-task", text: e.task_id ?? "—", title: e.task_id ?? "" }),
       actions,
     );
     return tr;
