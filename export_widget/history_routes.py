@@ -8,8 +8,9 @@ so paging through the changed rows and opening one reads only the spools.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .messages import (
     Change,
@@ -26,14 +27,39 @@ from .messages import (
 )
 
 if TYPE_CHECKING:
-    from .history import Entry
+    from .history import Entry, History
     from .inspect.compare import Comparison
-    from .widget import ExportWidget
 
 COMPARE_PAGE_MAX = 200
 
 
-def history_list(widget: ExportWidget, request_id: str,
+class HistoryHost(Protocol):
+    """What these handlers use of `ExportWidget` (so this module need not import it)."""
+
+    @property
+    def session(self) -> Any: ...
+
+    @property
+    def entry(self) -> Entry | None: ...
+
+    @property
+    def history_store(self) -> History: ...
+
+    def reopen(self, entry_or_task_id: str) -> Entry: ...
+
+    def resume_entry(self, entry_or_task_id: str) -> Any: ...
+
+    def attach_task(self, task_id: str) -> Any: ...
+
+    def model_run_metrics(self, entry: Any, iou: float = 0.5, masks: Any = None) -> Any: ...
+
+
+# The last comparison each widget asked for: paging and opening rows reuse it.
+_COMPARISONS: weakref.WeakKeyDictionary[Any, tuple[tuple[str, str], Comparison]] = \
+    weakref.WeakKeyDictionary()
+
+
+def history_list(widget: HistoryHost, request_id: str,
                  _message: Mapping[str, Any]) -> HistoryListReply:
     store = widget.history_store
     current = widget.entry
@@ -43,7 +69,7 @@ def history_list(widget: ExportWidget, request_id: str,
                             max_entries=store.max_entries, max_bytes=store.max_bytes)
 
 
-AckHandler = Callable[["ExportWidget", str, Mapping[str, Any]], HistoryAck]
+AckHandler = Callable[["HistoryHost", str, Mapping[str, Any]], HistoryAck]
 
 
 def _refusals(action: str) -> Callable[[AckHandler], AckHandler]:
@@ -51,7 +77,7 @@ def _refusals(action: str) -> Callable[[AckHandler], AckHandler]:
     that says why, shown next to the button that asked."""
 
     def wrap(handler: AckHandler) -> AckHandler:
-        def run(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> HistoryAck:
+        def run(widget: HistoryHost, request_id: str, message: Mapping[str, Any]) -> HistoryAck:
             try:
                 return handler(widget, request_id, message)
             except (ValueError, RuntimeError, KeyError) as exc:
@@ -64,7 +90,7 @@ def _refusals(action: str) -> Callable[[AckHandler], AckHandler]:
 
 
 @_refusals("history_open")
-def history_open(widget: ExportWidget, request_id: str,
+def history_open(widget: HistoryHost, request_id: str,
                  message: Mapping[str, Any]) -> HistoryAck:
     entry = widget.reopen(_entry_id(message))
     rows = entry.summary()["rows"]
@@ -73,7 +99,7 @@ def history_open(widget: ExportWidget, request_id: str,
 
 
 @_refusals("history_delete")
-def history_delete(widget: ExportWidget, request_id: str,
+def history_delete(widget: HistoryHost, request_id: str,
                    message: Mapping[str, Any]) -> HistoryAck:
     entry_id = _entry_id(message)
     current = widget.entry
@@ -86,7 +112,7 @@ def history_delete(widget: ExportWidget, request_id: str,
 
 
 @_refusals("history_resume")
-def history_resume(widget: ExportWidget, request_id: str,
+def history_resume(widget: HistoryHost, request_id: str,
                    message: Mapping[str, Any]) -> HistoryAck:
     session = widget.resume_entry(_entry_id(message))
     return _ack(request_id, "history_resume", True,
@@ -94,14 +120,14 @@ def history_resume(widget: ExportWidget, request_id: str,
 
 
 @_refusals("attach")
-def attach(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> HistoryAck:
+def attach(widget: HistoryHost, request_id: str, message: Mapping[str, Any]) -> HistoryAck:
     task_id = str(message.get("task_id") or "").strip()
-    widget.attach(task_id)
+    widget.attach_task(task_id)
     return _ack(request_id, "attach", True,
                 f"Attached to task {task_id}: its rows go to a new history entry.")
 
 
-def compare(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> CompareReply:
+def compare(widget: HistoryHost, request_id: str, message: Mapping[str, Any]) -> CompareReply:
     a, b = _pair(message)
     result = _comparison(widget, a, b)
     s = result.summary()
@@ -115,7 +141,7 @@ def compare(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -
                         summary=summary)
 
 
-def compare_page(widget: ExportWidget, request_id: str,
+def compare_page(widget: HistoryHost, request_id: str,
                  message: Mapping[str, Any]) -> ComparePageReply:
     a, b = _pair(message)
     rows = _comparison(widget, a, b).rows
@@ -129,7 +155,7 @@ def compare_page(widget: ExportWidget, request_id: str,
                             rows=page)
 
 
-def compare_row(widget: ExportWidget, request_id: str,
+def compare_row(widget: HistoryHost, request_id: str,
                 message: Mapping[str, Any]) -> CompareRowReply:
     a, b = _pair(message)
     key = str(message.get("key") or "")
@@ -146,7 +172,7 @@ def compare_row(widget: ExportWidget, request_id: str,
                            row_b=_line(store.get(b), first["line_b"]))
 
 
-def metrics(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> MetricsReply:
+def metrics(widget: HistoryHost, request_id: str, message: Mapping[str, Any]) -> MetricsReply:
     entry_id = _entry_id(message)
     iou = float(message.get("iou", 0.5))
     result = widget.model_run_metrics(entry_id, iou=iou)
@@ -182,15 +208,15 @@ def _pair(message: Mapping[str, Any]) -> tuple[str, str]:
     return a, b
 
 
-def _comparison(widget: ExportWidget, a: str, b: str) -> Comparison:
+def _comparison(widget: HistoryHost, a: str, b: str) -> Comparison:
     from .inspect import compare_exports
 
-    cached = widget._comparison
+    cached = _COMPARISONS.get(widget)
     if cached is not None and cached[0] == (a, b):
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     store = widget.history_store
     result = compare_exports(store.get(a), store.get(b))
-    widget._comparison = ((a, b), result)
+    _COMPARISONS[widget] = ((a, b), result)
     return result
 
 

@@ -59,11 +59,10 @@ class HistorySession(ExportSession):
             self.entry.reopen_for_resume()
         super().resume()
 
-    def release(self) -> None:
-        """Let go of the entry (it stays on disk); the spools close with it."""
-        if not self.finished:
-            self.cancel()
-            self.wait(10)
+    def _close_spools(self) -> None:
+        # `close()` ends here once the worker is done: the entry's files stay on disk, only
+        # its descriptors and its lock are let go.
+        super()._close_spools()
         self.entry.release()
 
     def _resume_task(self) -> None:
@@ -152,5 +151,5 @@ class StoredExport:
         raise RuntimeError("this export was opened from history; resume it from the History "
                            "panel or with widget.resume()")
 
-    def release(self) -> None:
+    def close(self) -> None:
         self.entry.release()

@@ -71,7 +71,6 @@ class ExportWidget(anywidget.AnyWidget):
         self._client = client if client is not None else demo_client()
         self._history = history if isinstance(history, History) else History(history)
         self._session: ExportSession | StoredExport | None = None
-        self._comparison: tuple[tuple[str, str], Any] | None = None
         self._lock = threading.Lock()
         self.status = dict(idle_status())
         self.catalog = dict(load_catalog(self._client))
@@ -83,8 +82,7 @@ class ExportWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget; a running export is cancelled (its rows stay in the history)."""
         if self._session is not None:
-            self._session.cancel()
-            self._release_session()
+            self._session.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -166,7 +164,7 @@ class ExportWidget(anywidget.AnyWidget):
 
         On a widget: its history; on the class: `directory` or the default one."""
         if isinstance(self_or_cls, ExportWidget) and directory is None:
-            return self_or_cls._history.frame()
+            return self_or_cls.history_store.frame()
         return History(directory).frame()
 
     @property
@@ -203,10 +201,10 @@ class ExportWidget(anywidget.AnyWidget):
         `ExportWidget.attach(task_id, client)` returns a new widget; `widget.attach(task_id)`
         uses that widget (and its client). ValueError says why a task cannot be read."""
         if isinstance(self_or_cls, ExportWidget):
-            self_or_cls._attach(task_id)
+            self_or_cls.attach_task(task_id)
             return self_or_cls
         widget = self_or_cls(client, history=history)
-        widget._attach(task_id)
+        widget.attach_task(task_id)
         return widget
 
     @_class_or_instance
@@ -215,7 +213,7 @@ class ExportWidget(anywidget.AnyWidget):
         as a DataFrame, one line per change (see `export_widget.inspect.compare`)."""
         from .inspect import compare
 
-        store = self_or_cls._history if isinstance(self_or_cls, ExportWidget) else History()
+        store = _store_of(self_or_cls)
         return compare(_resolve(store, a), _resolve(store, b), key=key)  # type: ignore[arg-type]
 
     @_class_or_instance
@@ -225,10 +223,11 @@ class ExportWidget(anywidget.AnyWidget):
         `RunMetrics` of DataFrames (`features`, `confusion`, `matches`)."""
         from .inspect import model_run_metrics
 
-        store = self_or_cls._history if isinstance(self_or_cls, ExportWidget) else History()
+        store = _store_of(self_or_cls)
         return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
 
-    def _attach(self, task_id: str) -> HistorySession:
+    def attach_task(self, task_id: str) -> HistorySession:
+        """This widget reads task `task_id` into a new history entry (see `attach`)."""
         task = _readable_task(self._client, task_id)
         meta = task.metadata if isinstance(task.metadata, dict) else {}
         scope = meta.get("exportScope")
@@ -288,13 +287,10 @@ class ExportWidget(anywidget.AnyWidget):
             raise RuntimeError("an export is running; cancel it first")
 
     def _replace_session(self, session: ExportSession | StoredExport) -> None:
-        self._release_session()
+        # The old session lets go of its entry; the entry stays in the history.
+        if self._session is not None:
+            self._session.close()
         self._session = session
-
-    def _release_session(self) -> None:
-        old = self._session
-        if isinstance(old, HistorySession | StoredExport):
-            old.release()
 
     def _show(self, status: Status) -> None:
         # "queued" with no rows makes the viewer start over, as for a new export.
@@ -380,6 +376,10 @@ class ExportWidget(anywidget.AnyWidget):
             self.send(reply[0], reply[1])
         else:
             self.send(reply)
+
+
+def _store_of(self_or_cls: Any) -> History:
+    return self_or_cls.history_store if isinstance(self_or_cls, ExportWidget) else History()
 
 
 def _resolve(store: History, source: Any) -> Any:
