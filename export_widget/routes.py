@@ -9,8 +9,9 @@ TypedDict to `messages.py` (mirrored in `js/src/types.ts`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from . import history_routes
 from .messages import (
     PAGE_LINES_MAX,
     ActionReply,
@@ -84,3 +85,5 @@ ROUTES: dict[str, Handler] = {
     "cancel": cancel,
     "page": page,
 }
+# The History and Compare panels; the widget is both an Exporter and a HistoryHost.
+ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
