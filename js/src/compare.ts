@@ -164,7 +164,12 @@ export class CompareView {
         { class: r.key === this.selected ? "ew-crow ew-selected" : "ew-crow", tabindex: 0, "data-key": r.key },
         h("td", { class: "ew-crow-key", text: r.global_key ?? r.data_row_id ?? r.key }),
         h("td", { "data-status": r.status, text: r.status.replaceAll("_", " ") }),
-        h("td", { text: r.kinds.split(", ").map((k) => KIND_TEXT[k] ?? k).join(", ") }),
+        h("td", {
+          text: r.kinds
+            .split(", ")
+            .map((k) => KIND_TEXT[k] ?? k)
+            .join(", "),
+        }),
         h("td", { class: "ew-numeric", text: fmtInt(r.changes) }),
       );
       const pick = (): void => this.pick(r.key, tr);
@@ -202,8 +207,7 @@ export class CompareView {
         { class: "ew-change-list" },
         ...reply.changes.map((c) => {
           const where = [c.where, c.feature].filter(Boolean).join(" · ");
-          const fromTo =
-            c.before !== null || c.after !== null ? `${c.before ?? "—"} → ${c.after ?? "—"}` : "";
+          const fromTo = c.before !== null || c.after !== null ? `${c.before ?? "—"} → ${c.after ?? "—"}` : "";
           return h(
             "li",
             { "data-kind": c.kind },
@@ -283,7 +287,9 @@ export class CompareView {
         "tr",
         { "data-feature": f.feature },
         h("td", { text: f.feature }),
-        ...[f.ground_truth, f.predictions, f.tp, f.fp, f.fn].map((n) => h("td", { class: "ew-numeric", text: fmtInt(n) })),
+        ...[f.ground_truth, f.predictions, f.tp, f.fp, f.fn].map((n) =>
+          h("td", { class: "ew-numeric", text: fmtInt(n) }),
+        ),
         h("td", { class: "ew-numeric", text: pct(f.precision) }),
         h("td", { class: "ew-numeric", text: pct(f.recall) }),
       ),
@@ -317,7 +323,11 @@ export class CompareView {
             {},
             h("th", { scope: "row", text: t }),
             ...(c.counts[i] ?? []).map((n, j) =>
-              h("td", { class: n > 0 && c.predicted[j] === t ? "ew-numeric ew-diag" : n > 0 ? "ew-numeric ew-off" : "ew-numeric", text: fmtInt(n) }),
+              h("td", {
+                class:
+                  n > 0 && c.predicted[j] === t ? "ew-numeric ew-diag" : n > 0 ? "ew-numeric ew-off" : "ew-numeric",
+                text: fmtInt(n),
+              }),
             ),
           ),
         ),
