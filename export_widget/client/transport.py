@@ -105,6 +105,11 @@ class Transport:
             return self.endpoint[: -len("/graphql")] + "/_gql"
         return self.endpoint
 
+    @property
+    def rest_endpoint(self) -> str:
+        """The SDK's REST base beside the GraphQL endpoint (`/graphql` -> `/api/v1`)."""
+        return self.endpoint.removesuffix("/graphql") + "/api/v1"
+
     # --- GraphQL ---
 
     def graphql(self, query: str, variables: Json | None = None, *,
