@@ -9,9 +9,17 @@ TypedDict to `messages.py` (mirrored in `js/src/types.ts`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
+from . import history_routes
+from .messages import (
+    PAGE_LINES_MAX,
+    ActionReply,
+    PageReply,
+    PageRequest,
+    StartRequest,
+    StreamName,
+)
 from .session import ExportSession
 
 
@@ -21,7 +29,7 @@ class Exporter(Protocol):
     @property
     def session(self) -> ExportSession | None: ...
 
-    def start(self, config: dict[str, Any] | None = None) -> ExportSession: ...
+    def start(self, config: Mapping[str, Any] | None = None) -> ExportSession: ...
 
     def resume(self) -> ExportSession: ...
 
@@ -29,10 +37,12 @@ class Exporter(Protocol):
 
 
 Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]]
-Handler = Callable[[Exporter, str, Mapping[str, Any]], Reply]
+# The message is typed per handler (its TypedDict in messages.py), but it comes from the
+# browser unchecked: a handler reads it defensively.
+Handler = Callable[[Exporter, str, Any], Reply]
 
 
-def start(widget: Exporter, request_id: str, message: Mapping[str, Any]) -> ActionReply:
+def start(widget: Exporter, request_id: str, message: StartRequest) -> ActionReply:
     # The browser sends its form with the start message (a trait sync may still be held back
     # by ipywidgets), so the config in the message wins.
     config = message.get("config")
@@ -43,7 +53,7 @@ def start(widget: Exporter, request_id: str, message: Mapping[str, Any]) -> Acti
     return ActionReply(type="ack", id=request_id, action="start", ok=True, message="")
 
 
-def resume(widget: Exporter, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+def resume(widget: Exporter, request_id: str, _message: object) -> ActionReply:
     try:
         widget.resume()
     except RuntimeError as exc:
@@ -52,13 +62,13 @@ def resume(widget: Exporter, request_id: str, _message: Mapping[str, Any]) -> Ac
     return ActionReply(type="ack", id=request_id, action="resume", ok=True, message="")
 
 
-def cancel(widget: Exporter, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+def cancel(widget: Exporter, request_id: str, _message: object) -> ActionReply:
     ok = widget.cancel()
     return ActionReply(type="ack", id=request_id, action="cancel", ok=ok,
                        message="" if ok else "No export is running.")
 
 
-def page(widget: Exporter, request_id: str, message: Mapping[str, Any]) -> PageReply:
+def page(widget: Exporter, request_id: str, message: PageRequest) -> PageReply:
     stream: StreamName = "errors" if message.get("stream") == "errors" else "result"
     line = max(0, int(message.get("line", 0)))
     count = max(0, min(int(message.get("n", 50)), PAGE_LINES_MAX))
@@ -75,3 +85,5 @@ ROUTES: dict[str, Handler] = {
     "cancel": cancel,
     "page": page,
 }
+# The History and Compare panels; the widget is both an Exporter and a HistoryHost.
+ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))

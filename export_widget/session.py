@@ -34,11 +34,13 @@ class ExportSession:
 
     def __init__(self, client: Any, request: ExportRequest,
                  on_status: StatusCallback | None = None,
-                 publish_interval: float = PUBLISH_INTERVAL) -> None:
+                 publish_interval: float = PUBLISH_INTERVAL, *,
+                 rows: Spool | None = None, errors: Spool | None = None) -> None:
         self.client = client
         self.request = request
-        self.rows = Spool(name="rows")
-        self.errors = Spool(name="errors")
+        # Spools the caller passes (a history entry's) outlive the session; else temporary.
+        self.rows = rows if rows is not None else Spool(name="rows")
+        self.errors = errors if errors is not None else Spool(name="errors")
         self.task: Any = None
         self._on_status = on_status
         self._interval = publish_interval
