@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..jsontypes import Json
 from . import graphql as gql
@@ -121,8 +121,8 @@ class ExportApi:
             if not cursor or not page.get("nodes"):
                 return
 
-    def _paged(self, query: str, items: Callable[[Json], Any], variables: Json | None
-               ) -> Iterator[Json]:
+    def _paged(self, query: str, items: Callable[[Json], list[Json] | None],
+               variables: Json | None) -> Iterator[Json]:
         # Offset paging: the SDK formats skip/first into the operation text.
         skip = 0
         while True:
