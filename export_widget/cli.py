@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import threading
 import time
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from export_widget.server.process import API_KEY_ENV
 from export_widget.server.runner import DEFAULT_DATA_DIR, build_server
 
 
@@ -25,12 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to bind (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
-    serve.add_argument("--api-key", default=None,
-                       help="the API key clients must send (default: generated)")
+    serve.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
+                       help=f"the API key clients must send (default: ${API_KEY_ENV}, else "
+                            "generated); the environment variable keeps it out of `ps`")
     serve.add_argument("--rows", type=int, default=0,
                        help="with --demo: grow the large image project to N rows")
     # For a parent that starts the server as its child (the widget in a kernel).
     serve.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--remove-data-dir", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
                        help=f"where exports and the default store live (default "
                             f"{DEFAULT_DATA_DIR}/)")
@@ -79,6 +83,9 @@ def serve(args: argparse.Namespace) -> int:
         server.run()
     finally:
         parts.engine.close()
+        parts.store.dispose()
+        if args.remove_data_dir:
+            shutil.rmtree(parts.data_dir, ignore_errors=True)
     return 0
 
 
