@@ -13,6 +13,12 @@ from collections.abc import Sequence
 import uvicorn
 
 from export_widget.server.process import API_KEY_ENV
+from export_widget.server.retention import (
+    RETENTION_DAYS_ENV,
+    RETENTION_SIZE_ENV,
+    Retention,
+    parse_size,
+)
 from export_widget.server.runner import DEFAULT_DATA_DIR, build_server
 
 
@@ -35,10 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     # For a parent that starts the server as its child (the widget in a kernel).
     serve.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--remove-data-dir", action="store_true", help=argparse.SUPPRESS)
+    # String defaults go through `type` too, so the environment is checked like the flag.
+    serve.add_argument("--retention-days", type=float, default=os.environ.get(RETENTION_DAYS_ENV),
+                       help=f"delete finished exports' files after this many days (default: "
+                            f"${RETENTION_DAYS_ENV}, else kept)")
+    serve.add_argument("--retention-size", type=size, default=os.environ.get(RETENTION_SIZE_ENV),
+                       help=f"keep finished exports' files under this total, e.g. 10G, oldest "
+                            f"deleted first (default: ${RETENTION_SIZE_ENV}, else no limit)")
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
                        help=f"where exports and the default store live (default "
                             f"{DEFAULT_DATA_DIR}/)")
     return parser
+
+
+def size(text: str) -> int:
+    """A byte count like 500M or 10G (argparse names this function in its errors)."""
+    return parse_size(text)
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -50,6 +68,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--rows: only applies with --demo"
     if args.api_key is not None and not args.api_key.strip():
         return "--api-key: must not be empty"
+    if args.retention_days is not None and not args.retention_days > 0:
+        return f"--retention-days: must be > 0, got {args.retention_days:g}"
     return None
 
 
@@ -59,7 +79,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"export-widget serve: {problem}", file=sys.stderr)
         return 2
     parts = build_server(db_url=args.db, demo=args.demo, rows=args.rows, api_key=args.api_key,
-                         data_dir=args.data_dir)
+                         data_dir=args.data_dir,
+                         retention=Retention(args.retention_days, args.retention_size))
     config = uvicorn.Config(parts.app, host=args.host, port=args.port, log_level="warning",
                             lifespan="off")
     server = uvicorn.Server(config)
