@@ -6,16 +6,17 @@ Who writes what:
 - `catalog`    Python, when the widget is built (what can be exported, with names).
 - `validation` Python, after each config change: field name -> message ("" keys never).
 
-Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page`; each has a request
-`id`, and the reply echoes it so the browser can drop replies it no longer waits for.
+Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page` (and one type per
+panel, see `routes.py`); each has a request `id`, and the reply echoes it so the browser can
+drop replies it no longer waits for.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
-Scope = Literal["project", "dataset", "catalog", "slice", "model_run", "data_rows"]
-SCOPES: tuple[Scope, ...] = ("project", "dataset", "catalog", "slice", "model_run", "data_rows")
+from .client.validation import Scope
+
 State = Literal["idle", "queued", "running", "streaming", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 StreamName = Literal["result", "errors"]
@@ -69,6 +70,16 @@ class ModelRunEntry(TypedDict):
 class ScopeRules(TypedDict):
     params: list[str]
     filters: list[str]
+    target: str | None  # what the user picks to export, e.g. "model run"; None: nothing
+
+
+class FormRules(TypedDict):
+    """The client's rules the form applies as the user types; it hard-codes none of them."""
+
+    workflow_statuses: list[str]
+    bool_params: list[str]
+    row_ids_max: int  # global keys or data row ids in one export
+    param_ids_max: int  # ids in `project_ids` / `model_run_ids`
 
 
 class Catalog(TypedDict):
@@ -78,6 +89,7 @@ class Catalog(TypedDict):
     model_runs: list[ModelRunEntry]
     batches: dict[str, list[Named]]
     scopes: dict[str, ScopeRules]
+    rules: FormRules
     media_types: list[str]
     timezone: str
     error: NotRequired[str]
@@ -86,16 +98,7 @@ class Catalog(TypedDict):
 class StartRequest(TypedDict):
     type: Literal["start"]
     id: str
-
-
-class ResumeRequest(TypedDict):
-    type: Literal["resume"]
-    id: str
-
-
-class CancelRequest(TypedDict):
-    type: Literal["cancel"]
-    id: str
+    config: NotRequired[ExportConfig]
 
 
 class PageRequest(TypedDict):
@@ -118,7 +121,7 @@ class PageReply(TypedDict):
 class ActionReply(TypedDict):
     type: Literal["ack"]
     id: str
-    action: str
+    action: Literal["start", "resume", "cancel"]
     ok: bool
     message: str
 
@@ -129,7 +132,7 @@ class ErrorReply(TypedDict):
     message: str
 
 
-MAX_PAGE = 500
+PAGE_LINES_MAX = 500  # lines in one page reply
 
 
 def idle_status(message: str = "") -> Status:
@@ -147,3 +150,112 @@ def idle_status(message: str = "") -> Status:
         message=message,
         seq=0,
     )
+
+
+# -- History and Compare panels (history_routes.py) -----------------------------------------
+
+
+class HistoryAck(TypedDict):
+    type: Literal["ack"]
+    id: str
+    action: Literal["history_open", "history_delete", "history_resume", "attach"]
+    ok: bool
+    message: str
+
+
+class HistoryListReply(TypedDict):
+    type: Literal["history_list"]
+    id: str
+    entries: list[Any]  # history.EntrySummary, newest first
+    current: str | None  # the entry the viewer shows
+    disk_bytes: int
+    directory: str
+    max_entries: int | None
+    max_bytes: int | None
+
+
+class CompareSummary(TypedDict):
+    key: str  # "id" or "global_key": how rows were matched
+    rows_a: int
+    rows_b: int
+    changed_rows: int
+    unchanged_rows: int
+    only_in_a: int
+    only_in_b: int
+    counts: dict[str, int]  # kind of change -> how many
+
+
+class CompareReply(TypedDict):
+    type: Literal["compare"]
+    id: str
+    a: str
+    b: str
+    a_label: str
+    b_label: str
+    summary: CompareSummary
+
+
+class CompareRow(TypedDict):
+    key: str
+    data_row_id: str | None
+    global_key: str | None
+    status: str  # "changed" | "only_in_a" | "only_in_b"
+    kinds: str  # kinds of change, comma separated
+    changes: int
+    line_a: int | None
+    line_b: int | None
+
+
+class ComparePageReply(TypedDict):
+    type: Literal["compare_page"]
+    id: str
+    line: int
+    total: int
+    rows: list[CompareRow]
+
+
+class Change(TypedDict):
+    kind: str
+    where: str | None
+    label_id: str | None
+    feature: str | None
+    feature_id: str | None
+    before: str | None
+    after: str | None
+
+
+class CompareRowReply(TypedDict):
+    type: Literal["compare_row"]
+    id: str
+    key: str
+    changes: list[Change]
+    row_a: str | None  # raw JSON text of the row in A
+    row_b: str | None
+
+
+class FeatureMetrics(TypedDict):
+    model_run: str
+    feature: str
+    ground_truth: int
+    predictions: int
+    tp: int
+    fp: int
+    fn: int
+    precision: float | None
+    recall: float | None
+
+
+class Confusion(TypedDict):
+    truth: list[str]
+    predicted: list[str]
+    counts: list[list[int]]
+
+
+class MetricsReply(TypedDict):
+    type: Literal["metrics"]
+    id: str
+    entry: str
+    iou: float
+    features: list[FeatureMetrics]
+    confusion: Confusion
+    skipped: int
