@@ -29,6 +29,7 @@ from export_widget.server.api import create_app
 from export_widget.server.engine import ExportEngine
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
+from export_widget.server.retention import Retention
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
 from export_widget.server.team.leases import LEASE_SECONDS
@@ -80,7 +81,7 @@ class ServerParts:
 def build_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
-    lease_seconds: float = LEASE_SECONDS,
+    retention: Retention | None = None, lease_seconds: float = LEASE_SECONDS,
 ) -> ServerParts:
     """Open (and seed) the store, recover tasks, and build the ASGI app.
 
@@ -93,7 +94,11 @@ def build_server(
     from export_widget.server.workspace import Workspace
 
     directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    # The store and the exports hold the workspace's data: only their owner reads them.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if db_url is None:
+        store_file = (directory / "store.sqlite").resolve()
+        os.close(os.open(store_file, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite keeps the mode
     url = db_url or f"sqlite:///{(directory / 'store.sqlite').resolve()}"
     store = open_store(url)
     if demo:
@@ -102,7 +107,7 @@ def build_server(
         seed_demo(store, rows=rows)
     key = api_key or new_api_key()
     workspace = Workspace(store)
-    engine = _export_engine(store, directory, workers, lease_seconds)
+    engine = _export_engine(store, directory, workers, retention, lease_seconds)
     state = ApiState(
         workspace=workspace,
         engine=engine,
@@ -117,14 +122,14 @@ def new_api_key() -> str:
     return f"ew_{secrets.token_urlsafe(24)}"
 
 
-def _export_engine(store: Engine, directory: Path, workers: int,
+def _export_engine(store: Engine, directory: Path, workers: int, retention: Retention | None,
                    lease_seconds: float) -> ExportEngine:
     tasks, source = TaskStore(store), StoreRowSource(store)
     if store.dialect.name != "postgresql":
-        return ExportEngine(tasks, directory, source, workers=workers)
+        return ExportEngine(tasks, directory, source, workers=workers, retention=retention)
     from export_widget.server.team.engine import TeamExportEngine
 
-    return TeamExportEngine(tasks, store, directory, source,
+    return TeamExportEngine(tasks, store, directory, source, retention=retention,
                             workers=workers, lease_seconds=lease_seconds)
 
 
@@ -191,10 +196,11 @@ class LocalServer:
 def start_local_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, host: str = "127.0.0.1",
     port: int = 0, api_key: str | None = None, data_dir: str | Path | None = None,
+    retention: Retention | None = None,
 ) -> LocalServer:
     """Start the server in a daemon thread and return once it accepts connections."""
     parts = build_server(db_url=db_url, demo=demo, rows=rows, api_key=api_key,
-                         data_dir=data_dir)
+                         data_dir=data_dir, retention=retention)
     chosen = port or free_port(host)
     config = uvicorn.Config(parts.app, host=host, port=chosen, log_level="warning",
                             access_log=False, lifespan="off")

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from export_widget.server.engine import (
@@ -37,6 +37,7 @@ from export_widget.server.engine import (
     _Stopped,
 )
 from export_widget.server.export_spec import ExportSpec, PreparedExport
+from export_widget.server.retention import StoredExport, files_to_delete
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
     StreamName,
@@ -182,6 +183,10 @@ class TeamExportEngine(ExportEngine):
         except _LeaseLost:
             return
         self.leases.finish(task_id, token, status, reason)
+        try:
+            self.sweep()
+        except Exception:
+            logger.exception("retention sweep failed")
 
     def _commit(self, task_id: str, writers: dict[StreamName, LineWriter],
                 percent: float | None) -> None:
@@ -282,6 +287,31 @@ class TeamExportEngine(ExportEngine):
     def _recover_interrupted(self) -> None:
         # Other processes may be running exports right now: only tasks nobody can run fail.
         self.leases.fail_orphans(ORPHANED)
+
+    # -- retention ------------------------------------------------------------------------
+
+    def _remove_files(self, task_id: str) -> None:
+        with self._store.begin() as conn:
+            conn.execute(delete(export_chunks).where(export_chunks.c.task_id == task_id))
+
+    def sweep(self) -> list[str]:
+        """Delete the chunk rows retention no longer keeps (sizes are the streams' bytes,
+        before compression); any process may sweep, deleting twice is harmless."""
+        if not self._retention.limited:
+            return []
+        c, t = export_chunks.c, export_tasks.c
+        with self._sweep_lock:
+            with self._store.connect() as conn:
+                rows = conn.execute(
+                    select(c.task_id, t.updated_at, func.sum(c.size))
+                    .join(export_tasks, t.id == c.task_id)
+                    .where(t.status != TaskStatus.IN_PROGRESS.value)
+                    .group_by(c.task_id, t.updated_at)).all()
+            stored = [StoredExport(task_id, int(at), int(size)) for task_id, at, size in rows]
+            doomed = files_to_delete(stored, self._retention, now_ms())
+            for task_id, reason in doomed.items():
+                self.delete_files(task_id, reason)
+        return list(doomed)
 
     # -- reading --------------------------------------------------------------------------
 

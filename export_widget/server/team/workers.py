@@ -20,6 +20,8 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
+from export_widget.server.retention import Retention
+
 SETTINGS_ENV = "EXPORT_WIDGET_WORKER_SETTINGS"
 
 
@@ -31,6 +33,8 @@ class WorkerSettings:
     api_key: str
     data_dir: str
     lease_seconds: float
+    retention_days: float | None = None
+    retention_bytes: int | None = None
 
 
 def worker_app() -> Starlette:
@@ -39,7 +43,8 @@ def worker_app() -> Starlette:
 
     settings = WorkerSettings(**orjson.loads(os.environ[SETTINGS_ENV]))
     parts = build_server(db_url=settings.db_url, demo=False, api_key=settings.api_key,
-                         data_dir=settings.data_dir, lease_seconds=settings.lease_seconds)
+                         data_dir=settings.data_dir, lease_seconds=settings.lease_seconds,
+                         retention=Retention(settings.retention_days, settings.retention_bytes))
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
