@@ -55,7 +55,8 @@ ORGANIZATION_LIMIT = 20
 SWEEP_SECONDS = 60.0
 FILES_DELETED = "deleted: the export's files were deleted on request"
 
-__all__ = ["Chunk", "ExportEngine", "Item", "RowSource", "StreamWriter", "find_chunk"]
+__all__ = ["CancelRequested", "Chunk", "ExportEngine", "Item", "LineWriter", "RowSource",
+           "StopRequested", "StreamWriter", "find_chunk"]
 
 
 class RowSource(Protocol):
@@ -404,9 +405,9 @@ class ExportEngine:
         try:
             try:
                 self._write_streams(task_id, prepared, writers, cancel)
-            except _Canceled:
+            except CancelRequested:
                 outcome = (TaskStatus.CANCELED, CANCELED_BY_USER)
-            except _Stopped:
+            except StopRequested:
                 outcome = (TaskStatus.FAILED, INTERRUPTED)
             except Exception as exc:
                 if is_disk_full(exc):
@@ -432,9 +433,9 @@ class ExportEngine:
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
         for batch in prepared.batches():
             if self._stopping.is_set():
-                raise _Stopped
+                raise StopRequested
             if cancel.is_set():
-                raise _Canceled
+                raise CancelRequested
             for kind, obj in batch:
                 if kind == "row":
                     ok, line = _dump_row(obj)
@@ -528,12 +529,12 @@ class ExportEngine:
         self.tasks.recover_interrupted()
 
 
-class _Stopped(Exception):
-    pass
+class StopRequested(Exception):
+    """Raised in a running export when the engine stops (an engine ends the task its way)."""
 
 
-class _Canceled(Exception):
-    pass
+class CancelRequested(Exception):
+    """Raised in a running export when it is canceled."""
 
 
 def _percent(done: int, total: int) -> float:
