@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .lines import Source, chunks, snapshot
-from .table import _EMPTY, PUBLIC_VIEWS, Tables, borrow
+from .table import EMPTY_CHUNK, PUBLIC_VIEWS, Tables, borrow
 
 SEARCH_CHUNK_LINES = 20_000  # small enough that cancelling is quick
 _VIEW_NAMES = re.compile(r"\b(" + "|".join(PUBLIC_VIEWS) + r")\b", re.IGNORECASE)
@@ -99,7 +99,7 @@ class SqlMatcher:
         kind = statements[0].type.name
         if kind != "SELECT":
             raise QueryError(f"sql: must be a SELECT (or FROM ...) query, got {kind}")
-        tables.load(_EMPTY, self.views)
+        tables.load(EMPTY_CHUNK, self.views)
         try:
             columns = tables.con.sql(f"SELECT * FROM ({self.sql}) AS _q LIMIT 0").columns
         except duckdb.Error as exc:

@@ -293,7 +293,7 @@ _STAGES = (("_labels", "_labels_src"), ("_objects", "_objects_src"),
            ("_classes", "_classes_src"))
 _STAGES_FOR = {"rows": 0, "labels": 1, "annotations": 2, "classifications": 3}
 PUBLIC_VIEWS = tuple(_STAGES_FOR)
-_EMPTY = pa.table({"line": pa.array([], pa.int64()), "json": pa.array([], pa.large_string())})
+EMPTY_CHUNK = pa.table({"line": pa.array([], pa.int64()), "json": pa.array([], pa.large_string())})
 
 
 class Tables:
@@ -307,7 +307,7 @@ class Tables:
     def __init__(self) -> None:
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
-        con.register("chunk", _EMPTY)
+        con.register("chunk", EMPTY_CHUNK)
         con.execute(_VIEWS)
         # A structured query typed by a user reads the registered chunk and nothing else:
         # no files, no network, no extensions, and it cannot turn that back on.
@@ -347,7 +347,7 @@ def borrow() -> Iterator[Tables]:
     try:
         yield tables
     finally:
-        tables.con.register("chunk", _EMPTY)
+        tables.con.register("chunk", EMPTY_CHUNK)
         with _pool_lock:
             if len(_pool) < 4:
                 _pool.append(tables)
@@ -386,7 +386,7 @@ def labels_table(source: Source, grain: Grain = "label", **kw: Any) -> pa.Table:
     parts = list(iter_tables(source, grain, **kw))
     if not parts:
         with borrow() as t:
-            t.load(_EMPTY, {VIEW_OF_GRAIN[grain]})
+            t.load(EMPTY_CHUNK, {VIEW_OF_GRAIN[grain]})
             return t.grain(grain)
     return pa.concat_tables(parts)
 

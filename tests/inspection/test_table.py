@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-import export_oracle as oracle
 import pandas as pd
 import pytest
-from export_oracle import Export
 
 from export_widget.inspect import GRAINS, labels_frame, labels_table
 from export_widget.spool import Spool
+
+from . import export_oracle as oracle
+from .export_oracle import Export
 
 LABEL_COLUMNS = ["line", "data_row_id", "global_key", "media_type", "source", "project_id",
                  "project_name", "model_run_id", "model_run_name", "split", "workflow_status",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from export_oracle import Export, labels, objects
 
 from export_widget.inspect import Query, QueryError, Search, find
 from export_widget.inspect.query import text_needle
 from export_widget.spool import Spool
+
+from .export_oracle import Export, labels, objects
 
 
 def lines_with(export: Export, needle: str) -> list[int]:

@@ -8,12 +8,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from export_oracle import Export
 
 from export_widget.client import Client, ExportTask, StreamType
 from export_widget.client.stream import LineConverter
 from export_widget.server.runner import LocalServer
 from export_widget.spool import Spool
+
+from .export_oracle import Export
 
 LABELS = {"label_details": True, "project_details": True, "performance_details": True}
 
@@ -26,12 +27,11 @@ def client(server: LocalServer) -> Iterator[Client]:
 
 def sent_bytes(client: Client, task: ExportTask) -> bytes:
     """The RESULT stream exactly as the server serves it, chunk file by chunk file."""
-    transport = client._transport
     total = task.get_total_file_size(StreamType.RESULT) or 0
     out = bytearray()
     with httpx.Client() as http:
         while len(out) < total:
-            info = transport.file_info(task.uid, "RESULT", offset=len(out))
+            info = client.api.file_from_offset(task.uid, StreamType.RESULT, len(out))
             assert info is not None
             body = http.get(info.url).content
             out += body[len(out) - info.start:]

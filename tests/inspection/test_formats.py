@@ -9,10 +9,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from export_oracle import Export, labels, objects
 
 from export_widget.inspect import find, labels_frame, write_coco, write_ndjson, write_table
 from export_widget.inspect.formats import decode_mask, fetch_with
+
+from .export_oracle import Export, labels, objects
 
 
 def test_ndjson_is_the_bytes_the_server_sent(catalog_export: Export, tmp_path: Path) -> None:
