@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import inspect_routes
 from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
 
 if TYPE_CHECKING:
@@ -62,4 +63,5 @@ ROUTES: dict[str, Handler] = {
     "resume": resume,
     "cancel": cancel,
     "page": page,
+    **inspect_routes.ROUTES,  # find, match_page, table_page, save (the inspection panels)
 }
