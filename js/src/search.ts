@@ -137,7 +137,7 @@ export class SearchBox implements Part {
     });
     this.el = h(
       "section",
-      { class: "ew-search", "aria-label": "Search rows" },
+      { class: "ew-search", "aria-label": "Find rows" },
       h("div", { class: "ew-search-bar-row" }, this.kind, this.input, this.run, this.stop, this.clear),
       this.error,
       h("div", { class: "ew-search-state" }, this.bar, this.summary),

@@ -54,7 +54,7 @@ export class TableTab implements Part {
     private readonly select: (line: number) => void,
   ) {
     const captionId = uid("table-caption");
-    this.grainSelect = h("select", { class: "ew-table-grain", "aria-label": "One table row per" });
+    this.grainSelect = h("select", { class: "ew-table-grain", "aria-label": "One row per" });
     for (const [value, text] of GRAINS) this.grainSelect.append(h("option", { value, text }));
     this.grainSelect.addEventListener("change", () => {
       this.grain = this.grainSelect.value as Grain;
