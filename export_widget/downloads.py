@@ -78,33 +78,38 @@ class Downloads:
         self._count = 0
         self._lock = threading.Lock()
 
-    def start(self, job: Callable[[Path], dict[str, int]], name: str, format: SaveFormat
-              ) -> str:
+    def start(self, job: Callable[[Path], dict[str, int]], name: str, format: SaveFormat,
+              request_id: str) -> str:
+        """Make the file in a worker. Pieces carry `request_id`, so the browser can take
+        them even if they overtake the reply to its request."""
         with self._lock:
             self._count += 1
             save_id = f"d{self._count}"
-        threading.Thread(target=self._run, args=(save_id, job, name, format),
+        threading.Thread(target=self._run, args=(save_id, request_id, job, name, format),
                          name="export-widget-download", daemon=True).start()
         return save_id
 
-    def _run(self, save_id: str, job: Callable[[Path], dict[str, int]], name: str,
-             format: SaveFormat) -> None:
+    def _run(self, save_id: str, request_id: str, job: Callable[[Path], dict[str, int]],
+             name: str, format: SaveFormat) -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="export-widget-save-") as tmp:
                 path = Path(tmp) / name
                 job(path)
-                self._send_file(save_id, path, name, format)
+                self._send_file(save_id, request_id, path, name, format)
         except Exception as exc:  # the browser shows why, instead of waiting forever
             self._send(dict(SaveFailed(type="save_failed", save_id=save_id,
+                                       request_id=request_id,
                                        message=f"{type(exc).__name__}: {exc}")), [])
 
-    def _send_file(self, save_id: str, path: Path, name: str, format: SaveFormat) -> None:
+    def _send_file(self, save_id: str, request_id: str, path: Path, name: str,
+                   format: SaveFormat) -> None:
         size = path.stat().st_size
         pieces = max(1, -(-size // PIECE_BYTES))
         with path.open("rb") as f:
             for index in range(pieces):
                 data = f.read(PIECE_BYTES)
-                piece = SavePiece(type="save_piece", save_id=save_id, index=index,
+                piece = SavePiece(type="save_piece", save_id=save_id, request_id=request_id,
+                                  index=index,
                                   pieces=pieces, size=size, name=name, mime=MIME[format])
                 self._send(dict(piece), [data])
                 time.sleep(1 / PIECES_PER_SECOND)

@@ -133,7 +133,7 @@ def save(widget: Inspected, request_id: str, message: Mapping[str, Any]) -> Save
         return write(spool, path, what=what, format=format, grain=grain, matches=matches,
                      fetch_mask=fetch)
 
-    save_id = widget.downloads.start(job, name, format)
+    save_id = widget.downloads.start(job, name, format, request_id)
     return SaveReply(type="save", id=request_id, ok=True, message="", save_id=save_id,
                      name=name)
 

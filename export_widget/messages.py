@@ -215,6 +215,7 @@ class SavePiece(TypedDict):
 
     type: Literal["save_piece"]
     save_id: str
+    request_id: str  # the `save` request's id: known to the browser before any reply
     index: int
     pieces: int
     size: int
@@ -225,6 +226,7 @@ class SavePiece(TypedDict):
 class SaveFailed(TypedDict):
     type: Literal["save_failed"]
     save_id: str
+    request_id: str
     message: str
 
 

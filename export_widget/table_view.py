@@ -174,6 +174,7 @@ def where_clause(columns: list[TableColumn], filters: Mapping[str, str]
 
     Text columns match a case-insensitive substring; number columns take a number or a
     comparison (`< 20`, `>= 5`, `!= 0`); time columns a prefix of the ISO time (`2024-03`).
+    `line` is filtered by the 1-based numbers the Table and the viewer show.
     """
     kinds = {c["name"]: c["type"] for c in columns}
     parts: list[str] = []
@@ -194,7 +195,8 @@ def where_clause(columns: list[TableColumn], filters: Mapping[str, str]
                 raise ValueError(f"filters: {name} takes a number or a comparison such as "
                                  f"'< 20', got {text!r}") from None
             parts.append(f"{column} {'!=' if op == '<>' else op} ?")
-            params.append(number)
+            # The Table shows lines 1-based, as the viewer does; a filter uses what it shows.
+            params.append(number - 1 if name == "line" else number)
         elif kinds[name] == "time":
             parts.append(f"strftime({column}, '%Y-%m-%dT%H:%M:%S') LIKE ? ESCAPE '\\'")
             params.append(_escape_like(text) + "%")

@@ -118,7 +118,7 @@ export class SavePanel implements Part {
     setText(this.error, "");
     setText(this.state, "Preparing the file…");
     this.button.disabled = true;
-    this.rpc.request(
+    const id = this.rpc.request(
       "save",
       {
         type: "save",
@@ -129,15 +129,18 @@ export class SavePanel implements Part {
       },
       (reply) => {
         if (reply.type === "save" && reply.ok) {
-          this.incoming.set(reply.save_id, { name: reply.name, mime: "", size: 0, parts: [], received: 0 });
-          setText(this.state, `Preparing ${reply.name}…`);
+          const entry = this.incoming.get(id);
+          if (entry && entry.received === 0) setText(this.state, `Preparing ${reply.name}…`);
           return;
         }
+        this.incoming.delete(id);
         this.button.disabled = false;
         setText(this.state, "");
         setText(this.error, reply.type === "save" || reply.type === "error" ? reply.message : "Unexpected reply");
       },
     );
+    // Pieces name the request, so they are taken even if they overtake the reply.
+    this.incoming.set(id, { name: "", mime: "", size: 0, parts: [], received: 0 });
   }
 
   private receive(content: unknown, buffers: unknown): void {
@@ -145,7 +148,7 @@ export class SavePanel implements Part {
     const message = content as SavePiece | SaveFailed | { type?: unknown };
     if (message.type === "save_failed") {
       const failed = message as SaveFailed;
-      if (!this.incoming.delete(failed.save_id)) return;
+      if (!this.incoming.delete(failed.request_id)) return;
       this.button.disabled = false;
       setText(this.state, "");
       setText(this.error, failed.message);
@@ -153,7 +156,7 @@ export class SavePanel implements Part {
     }
     if (message.type !== "save_piece") return;
     const piece = message as SavePiece;
-    const entry = this.incoming.get(piece.save_id);
+    const entry = this.incoming.get(piece.request_id);
     if (!entry) return; // another view's download
     const data = Array.isArray(buffers) ? toArrayBuffer(buffers[0]) : undefined;
     if (!data) return;
@@ -164,7 +167,7 @@ export class SavePanel implements Part {
     entry.parts[piece.index] = data;
     setText(this.state, `Receiving ${piece.name}: ${fmtInt(entry.received)} of ${fmtInt(piece.pieces)} pieces`);
     if (entry.received < piece.pieces) return;
-    this.incoming.delete(piece.save_id);
+    this.incoming.delete(piece.request_id);
     const file = new File(
       entry.parts.filter((p): p is ArrayBuffer => p !== undefined),
       entry.name,

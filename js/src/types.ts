@@ -140,6 +140,7 @@ export type SaveFormat = "ndjson" | "csv" | "parquet" | "coco";
 export interface SavePiece {
   type: "save_piece";
   save_id: string;
+  request_id: string;
   index: number;
   pieces: number;
   size: number;
@@ -150,6 +151,7 @@ export interface SavePiece {
 export interface SaveFailed {
   type: "save_failed";
   save_id: string;
+  request_id: string;
   message: string;
 }
 
