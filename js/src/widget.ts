@@ -4,6 +4,7 @@
 import type { AnyWidget } from "@anywidget/types";
 import { mountControls } from "./controls";
 import { h } from "./dom";
+import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
@@ -16,7 +17,15 @@ import { mountViewer } from "./viewer";
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [mountControls, mountProgress, mountSearch, mountViewer, mountTable, mountSave];
+const PARTS: MountPart[] = [
+  mountControls,
+  mountProgress,
+  mountSearch,
+  mountViewer,
+  mountTable,
+  mountSave,
+  mountHistory,
+];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);

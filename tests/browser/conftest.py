@@ -50,15 +50,45 @@ w"""
 
 REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
 
+SETUP_HISTORY = """\
+import json, pathlib
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server import store as tables
+from export_widget.server.runner import start_local_server
+home = pathlib.Path("history-home").resolve()  # beside the notebook, in the test's temp dir
+srv = start_local_server(db_url=f"sqlite:///{home / 'store.sqlite'}", demo=True, data_dir=home)
+w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint), history=home / "history")
+pid = next(p["id"] for p in w.catalog["projects"] if p["name"] == "Street Scenes QA")
+cfg = {"scope": "project", "target_id": pid,
+       "params": {"project_details": True, "label_details": True}}
+w.start(cfg); w.wait(60)
+pr = tables.project_rows
+with srv.parts.store.begin() as conn:  # between the two exports: a status moves, a row leaves
+    pks = conn.execute(pr.select().where(pr.c.project_id == pid)).all()
+    moved = next(r.data_row_pk for r in pks if r.workflow_status == "IN_REVIEW")
+    gone = next(r.data_row_pk for r in pks if r.workflow_status == "TO_LABEL")
+    conn.execute(pr.update().where(pr.c.project_id == pid, pr.c.data_row_pk == moved)
+                 .values(workflow_status="DONE"))
+    conn.execute(pr.delete().where(pr.c.project_id == pid, pr.c.data_row_pk == gone))
+w.start(cfg); w.wait(60)
+run = next(r["id"] for r in w.catalog["model_runs"] if r["name"] == "baseline-v1")
+w.start({"scope": "model_run", "target_id": run, "params": {"predictions": True}}); w.wait(60)
+w"""
+
+REPORT_HISTORY = """\
+print("KERNEL=" + json.dumps({"entry": w.entry.id if w.entry else None,
+                              "state": w.status["state"], "rows": w.status["rows"],
+                              "entries": list(w.history()["id"])}))"""
 SETUP_INSPECT = """\
-import hashlib, json, pathlib, tempfile
+import hashlib, json, pathlib
 from export_widget import ExportWidget
 from export_widget.client import Client
 from export_widget.server.runner import start_local_server
-d = pathlib.Path(tempfile.mkdtemp())
+d = pathlib.Path("inspect-home").resolve()  # beside the notebook, in the test's temp dir
 srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, data_dir=d)
 client = Client(api_key=srv.api_key, endpoint=srv.endpoint)
-w = ExportWidget(client)
+w = ExportWidget(client, history=d / "history")
 pid = next(p["id"] for p in w.catalog["projects"] if p["name"] == "Street Scenes Annotation")
 w.start({"scope": "project", "target_id": pid, "filters": {},
          "params": {"label_details": True, "project_details": True}})
@@ -79,7 +109,7 @@ print("KERNEL=" + json.dumps({
     "coco": w.save(d / "check.coco.json")["annotations"]}))"""
 
 SETUP_RUN = """\
-w2 = ExportWidget(client)
+w2 = ExportWidget(client, history=d / "history")
 run = next(r for r in w2.catalog["model_runs"] if r["name"] == "baseline-v1")
 w2.start({"scope": "model_run", "target_id": run["id"], "params": {"predictions": True},
           "filters": {}})
@@ -120,6 +150,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT, "w"])
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
+    write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
     write_notebook(notebooks / "inspect.ipynb", [SETUP_INSPECT, REPORT_INSPECT, SETUP_RUN,
                                                  REPORT_RUN])
     settings = base / "settings"
