@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
-from . import history_routes
+from . import history_routes, inspect_routes
 from .messages import (
     PAGE_LINES_MAX,
     ActionReply,
@@ -87,3 +87,5 @@ ROUTES: dict[str, Handler] = {
 }
 # The History and Compare panels; the widget is both an Exporter and a HistoryHost.
 ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
+# Find, Table and Save; the widget is also `inspect_routes.Inspected`.
+ROUTES.update(cast("dict[str, Handler]", inspect_routes.ROUTES))

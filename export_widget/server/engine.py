@@ -55,8 +55,7 @@ ORGANIZATION_LIMIT = 20
 SWEEP_SECONDS = 60.0
 FILES_DELETED = "deleted: the export's files were deleted on request"
 
-__all__ = ["CancelRequested", "Chunk", "ExportEngine", "Item", "LineWriter", "RowSource",
-           "StopRequested", "StreamWriter", "find_chunk"]
+__all__ = ["Chunk", "ExportEngine", "Item", "RowSource", "StreamWriter", "find_chunk"]
 
 
 class RowSource(Protocol):
@@ -405,9 +404,9 @@ class ExportEngine:
         try:
             try:
                 self._write_streams(task_id, prepared, writers, cancel)
-            except CancelRequested:
+            except ExportCanceled:
                 outcome = (TaskStatus.CANCELED, CANCELED_BY_USER)
-            except StopRequested:
+            except ExportStopped:
                 outcome = (TaskStatus.FAILED, INTERRUPTED)
             except Exception as exc:
                 if is_disk_full(exc):
@@ -433,9 +432,9 @@ class ExportEngine:
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
         for batch in prepared.batches():
             if self._stopping.is_set():
-                raise StopRequested
+                raise ExportStopped
             if cancel.is_set():
-                raise CancelRequested
+                raise ExportCanceled
             for kind, obj in batch:
                 if kind == "row":
                     ok, line = _dump_row(obj)
@@ -529,12 +528,12 @@ class ExportEngine:
         self.tasks.recover_interrupted()
 
 
-class StopRequested(Exception):
-    """Raised in a running export when the engine stops (an engine ends the task its way)."""
+class ExportStopped(Exception):
+    pass
 
 
-class CancelRequested(Exception):
-    """Raised in a running export when it is canceled."""
+class ExportCanceled(Exception):
+    pass
 
 
 def _percent(done: int, total: int) -> float:

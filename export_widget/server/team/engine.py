@@ -29,12 +29,12 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from export_widget.server.engine import (
-    CancelRequested,
     Chunk,
+    ExportCanceled,
     ExportEngine,
+    ExportStopped,
     LineWriter,
     RowSource,
-    StopRequested,
 )
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.retention import StoredExport, files_to_delete
@@ -160,9 +160,15 @@ class TeamExportEngine(ExportEngine):
             self._write_streams(task_id, prepare(), writers, cancel)
         except _LeaseLost:
             logger.warning("export %s was claimed by another process; stopped here", task_id)
-        except CancelRequested:
+<<<<<<< HEAD
+        except ExportCanceled:
             self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
-        except StopRequested:
+        except ExportStopped:
+=======
+        except ExportCanceled:
+            self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
+        except ExportStopped:
+>>>>>>> main
             # Hand the task on: the next process resumes after the committed lines.
             with contextlib.suppress(_LeaseLost):
                 self._commit(task_id, writers, None)
