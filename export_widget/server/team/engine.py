@@ -160,15 +160,9 @@ class TeamExportEngine(ExportEngine):
             self._write_streams(task_id, prepare(), writers, cancel)
         except _LeaseLost:
             logger.warning("export %s was claimed by another process; stopped here", task_id)
-<<<<<<< HEAD
         except ExportCanceled:
             self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
         except ExportStopped:
-=======
-        except ExportCanceled:
-            self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
-        except ExportStopped:
->>>>>>> main
             # Hand the task on: the next process resumes after the committed lines.
             with contextlib.suppress(_LeaseLost):
                 self._commit(task_id, writers, None)
