@@ -79,7 +79,7 @@ def test_history_lists_compares_opens_and_scores_exports(lab, lab_page):
     oldest = entries.nth(2).get_attribute("data-entry")
     entries.nth(2).get_by_role("button", name="Open").click()
     expect(root.locator(".ew-message")).to_contain_text("Opened from history", timeout=20_000)
-    expect(root.locator(".ew-range")).to_have_text(f"Lines 1{DASH}12 of 12")
+    expect(root.locator(".ew-viewer .ew-range")).to_have_text(f"Lines 1{DASH}12 of 12")
     report = kernel_report(page, 1, lambda r: r["entry"] == oldest)
     assert report["rows"] == 12 and len(report["entries"]) == 3
     root.scroll_into_view_if_needed()
