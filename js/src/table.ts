@@ -94,7 +94,7 @@ export class TableTab implements Part {
     this.pager.prev.addEventListener("click", () => this.goTo(this.offset - PAGE));
     this.pager.next.addEventListener("click", () => this.goTo(this.offset + PAGE));
     this.pager.last.addEventListener("click", () => this.goTo(Math.floor(Math.max(0, this.matched - 1) / PAGE) * PAGE));
-    this.range = h("span", { class: "ew-range" });
+    this.range = h("span", { class: "ew-table-range" });
     this.details = h(
       "details",
       { class: "ew-table-tab" },

@@ -146,7 +146,7 @@ def test_the_table_sorts_filters_pages_and_a_click_shows_the_row(page):
         "60 labels from 120 rows", timeout=5000)
     calls = sent(page, "table_page")
     assert calls[0]["grain"] == "label" and calls[0]["n"] == 25 and not calls[0]["rebuild"]
-    expect(page.locator(".ew-table-section .ew-range")).to_have_text(f"Rows 1{DASH}25 of 60")
+    expect(page.locator(".ew-table-range")).to_have_text(f"Rows 1{DASH}25 of 60")
     # Data is text: markup in a value is shown, never run.
     expect(page.locator(".ew-table td").filter(has_text="<img")).to_have_count(1)
     assert page.evaluate("() => window.__pwned") is None
@@ -161,7 +161,7 @@ def test_the_table_sorts_filters_pages_and_a_click_shows_the_row(page):
         "60 labels from 120 rows; 30 pass the filters")
     assert sent(page, "table_page")[-1]["filters"] == {"feature_name": "car"}
     page.get_by_role("button", name="Next table page").click()
-    expect(page.locator(".ew-table-section .ew-range")).to_have_text(f"Rows 26{DASH}30 of 30")
+    expect(page.locator(".ew-table-range")).to_have_text(f"Rows 26{DASH}30 of 30")
     page.get_by_label("One row per").select_option("annotation")
     assert sent(page, "table_page")[-1]["grain"] == "annotation"
     assert sent(page, "table_page")[-1]["filters"] == {}
