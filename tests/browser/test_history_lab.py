@@ -84,3 +84,20 @@ def test_history_lists_compares_opens_and_scores_exports(lab, lab_page):
     assert report["rows"] == 12 and len(report["entries"]) == 3
     root.scroll_into_view_if_needed()
     shot(page, "lab_history_04_opened.png")
+
+    # The panel follows Lab's theme variables: readable in the dark theme too.
+    page.evaluate("""() => window.jupyterapp.commands.execute('apputils:change-theme',
+        {theme: 'JupyterLab Dark'})""")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=30_000)
+    page.wait_for_timeout(500)
+    colours = history.evaluate("""(el) => {
+        const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).map(Number);
+                             return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const root = el.closest('.ew-root'), cell = el.querySelector('.ew-entry-what');
+        return {fg: lum(getComputedStyle(cell).color),
+                bg: lum(getComputedStyle(root).backgroundColor)};
+    }""")
+    assert colours["fg"] - colours["bg"] > 100, colours
+    history.scroll_into_view_if_needed()
+    shot(page, "lab_history_05_dark.png")
