@@ -130,8 +130,7 @@ SELECT line, source, label_id, ov.feature_id AS feature_id, ov.name AS name,
        ov.feature_schema_id AS schema_id, ov.annotation_kind AS kind,
        [ov.bounding_box.left, ov.bounding_box.top, ov.bounding_box.width,
         ov.bounding_box.height] AS box,
-       list_transform(ov.polygon, lambda p: [json_extract(p, '$.x')::DOUBLE,
-                                              json_extract(p, '$.y')::DOUBLE]) AS polygon,
+       list_transform(ov.polygon, lambda p: [p.x, p.y]) AS polygon,
        coalesce(ov.mask.url, ov.composite_mask.url) AS mask_url,
        ov.composite_mask.color_rgb AS color
 FROM _objects
