@@ -233,11 +233,14 @@ class ExportWidget(anywidget.AnyWidget):
     def model_run_metrics(self_or_cls: Any, entry: Any, iou: float = 0.5,
                           masks: Any = None) -> Any:
         """Predictions against ground truth of a model-run export, matched by IoU: a
-        `RunMetrics` of DataFrames (`features`, `confusion`, `matches`)."""
+        `RunMetrics` of DataFrames (`features`, `confusion`, `matches`). Mask pixels are
+        fetched by `masks` (default: a `MaskLoader`, plain HTTP GET of each mask URL)."""
         from .inspect import model_run_metrics
+        from .masks import MaskLoader
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
+        return model_run_metrics(_resolve(store, entry), iou=iou,
+                                 masks=masks if masks is not None else MaskLoader())
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""
