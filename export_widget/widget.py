@@ -33,7 +33,7 @@ from .export_request import ExportRequest
 from .finder import Finder, Target
 from .history import Entry, History
 from .history_session import HistorySession, StoredExport
-from .inspect.formats import MaskFetcher
+from .inspect.formats import LoadMask
 from .inspect.query import Query, Search
 from .inspect.table import Grain, labels_frame
 from .messages import ErrorReply, SearchStatus, Status, idle_search, idle_status
@@ -411,9 +411,9 @@ class ExportWidget(anywidget.AnyWidget):
             if search is None:
                 raise ValueError("what: there is no search; run one in the search box first")
             matches = [int(n) for n in search.matches]
-        fetch = self.mask_fetcher() if checked_format == "coco" else None
+        load_mask = self.mask_loader() if checked_format == "coco" else None
         return write(self._rows_spool(), path, what=checked_what, format=checked_format,
-                     grain=checked_grain, matches=matches, fetch_mask=fetch)
+                     grain=checked_grain, matches=matches, load_mask=load_mask)
 
     def _rows_spool(self) -> Any:
         if self._session is None:
@@ -444,17 +444,13 @@ class ExportWidget(anywidget.AnyWidget):
                 self._tables = TableView(self._session.rows)
             return self._tables
 
-    def mask_fetcher(self) -> MaskFetcher | None:
-        """GETs a mask PNG for COCO. Demo media needs no key; a server whose mask URLs do
-        need one is not served yet (see the README's notes on COCO)."""
-        import httpx
+    def mask_loader(self) -> LoadMask | None:
+        """Mask pixels for COCO, fetched from their URLs (`masks.MaskLoader`). Demo media needs
+        no key; Labelbox's composite-mask URLs want one: pass a loader with headers to
+        `export_widget.inspect.write_coco` for those."""
+        from .masks import MaskLoader
 
-        def fetch(url: str) -> bytes:
-            response = httpx.get(url, timeout=30.0, follow_redirects=True)
-            response.raise_for_status()
-            return response.content
-
-        return fetch
+        return MaskLoader()
 
     # -- kernel side of the protocol ------------------------------------------------------
 
