@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from export_widget.inspect import shapes_of
+from export_widget.server.demo.media import document_pages
 from export_widget.media import MediaFetcher, Prepared
 
 Row = dict[str, Any]
@@ -110,8 +111,21 @@ def test_a_pdf_becomes_page_images_with_each_entitys_boxes(
         image = Image.open(io.BytesIO(out.buffers[p["index"]]))
         assert image.size == (p["width"], p["height"])
         assert p["width"] == pytest.approx(media["pages"][p["page"] - 1][0] * 1.5, abs=1)
-    entity = next(s for s in out.preview["shapes"] if s["feature"] == "invoice_number")
-    assert entity["coordinates"]["boxes"]
+    tokens = {t["id"]: t for page in document_pages(row["data_row"]["global_key"])
+              for t in page}
+    entities = [s for s in out.preview["shapes"] if s["kind"] == "document_tokens"]
+    assert {e["feature"] for e in entities} == {"invoice_number", "customer"}
+    for e in entities:
+        words = [tokens[t] for t in e["coordinates"]["tokens"]]
+        boxes = e["coordinates"]["boxes"]
+        assert boxes, e["name"]
+        # The text found on the page lies inside the union of the entity's token boxes.
+        left = min(w["left"] for w in words)
+        right = max(w["left"] + w["width"] for w in words)
+        assert all(left - 1 <= b["left"] and b["left"] + b["width"] <= right + 1 for b in boxes)
+        assert all(words[0]["top"] - 1 <= b["top"] and
+                   b["top"] + b["height"] <= words[0]["top"] + words[0]["height"] + 1
+                   for b in boxes)
 
 
 def test_a_geospatial_row_sends_its_tile_image(

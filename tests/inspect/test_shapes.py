@@ -343,3 +343,28 @@ def test_unlabeled_rows_keep_their_media_and_draw_nothing(
     assert out["row_data"] == row["data_row"]["row_data"]
     assert out["data_row_id"] == row["data_row"]["id"]
     assert out["shapes"] == [] and out["layers"] == [] and out["classifications"] == []
+
+
+def _box_ious(rows: list[Row]) -> list[float]:
+    out = []
+    for row in rows:
+        shapes = shapes_of(row)["shapes"]
+        out += [s["iou"] for s in shapes if s["kind"] == "bounding_box" and s.get("iou") is not None]
+    return out
+
+
+def test_the_fine_tuned_run_overlaps_its_ground_truth_better_than_the_baseline(
+        run_rows: dict[str, list[Row]]) -> None:
+    baseline, finetune = _box_ious(run_rows["baseline-v1"]), _box_ious(run_rows["finetune-v2"])
+    assert len(baseline) == len(finetune) >= 10
+    assert sorted(finetune)[len(finetune) // 2] > 0.85
+    assert sum(finetune) / len(finetune) > sum(baseline) / len(baseline)
+
+
+def test_a_label_whose_box_misses_its_car_scores_its_good_predictions_low(
+        run_rows: dict[str, list[Row]]) -> None:
+    row = next(r for r in run_rows["finetune-v2"] if r["data_row"]["global_key"] ==
+               "street-0003.png")
+    (car,) = [s for s in shapes_of(row)["shapes"]
+              if s["kind"] == "bounding_box" and "prediction" in s["layer"]]
+    assert car["iou"] is not None and car["iou"] < 0.1
