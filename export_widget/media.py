@@ -20,6 +20,7 @@ the rest of the plan (shapes, classifications) is still drawn.
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import re
 import threading
@@ -42,7 +43,7 @@ _TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 _PDF_PAGES = 20
 _PDF_SCALE = 1.5  # page pixels per PDF point
 _WAVEFORM_BUCKETS = 600
-_MASK_ALPHA = 115
+_MASK_ALPHA = 80
 # Formats every browser draws in <img>; anything else Pillow converts to PNG first.
 _BROWSER_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
                    "image/bmp", "image/svg+xml"}
@@ -141,15 +142,15 @@ class MediaFetcher:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                hit.preview["line"] = line
-                return hit
-        prepared = self._prepare(plan, line)
-        with self._lock:
-            self._cache[key] = prepared
-            while len(self._cache) > 1 and sum(p.size for p in self._cache.values()) > \
-                    self.cache_bytes:
-                self._cache.popitem(last=False)
-        return prepared
+        if hit is None:
+            hit = self._prepare(plan, line)
+            with self._lock:
+                self._cache[key] = hit
+                while len(self._cache) > 1 and sum(p.size for p in self._cache.values()) > \
+                        self.cache_bytes:
+                    self._cache.popitem(last=False)
+        # The same row can sit at several lines (two exports); the cached entry is shared.
+        return Prepared(Preview(**{**hit.preview, "line": line}), hit.buffers)
 
     def cached_rows(self) -> int:
         with self._lock:
@@ -343,10 +344,12 @@ class MediaFetcher:
 
 
 def _cache_key(plan: RowShapes) -> str:
-    # Two exports of one data row can differ in labels, so the plan's layers are part of
-    # the key, not only the row id.
-    layers = ",".join(la["id"] for la in plan["layers"])
-    return f"{plan['data_row_id']}|{plan['row_data']}|{layers}"
+    # The whole plan, not the row id: two exports of one data row can differ in labels, and
+    # a label edited between them keeps its id.
+    import orjson
+
+    return hashlib.blake2b(orjson.dumps(plan, option=orjson.OPT_SORT_KEYS),
+                           digest_size=16).hexdigest()
 
 
 def _short(url: str) -> str:

@@ -1,7 +1,9 @@
 """The kernel's answers to the browser's custom messages: one handler per message `type`.
 
 A handler gets the widget, the request id and the message, and returns its reply (or a
-`(reply, buffers)` pair for binary data); the widget's router sends it. A new panel adds
+`(reply, buffers)` pair for binary data); the widget's router sends it. A handler whose work
+takes time (the preview fetches media) hands it to a worker and returns None: the worker
+sends the reply. A new panel adds
 its handler in its own module and one entry to `ROUTES`, and the reply's TypedDict to
 `messages.py` (mirrored in `js/src/types.ts`).
 """
@@ -11,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
+from .messages import PAGE_LINES_MAX, ActionReply, PageReply, SelectReply, StreamName
 
 if TYPE_CHECKING:
     from .widget import ExportWidget
 
-Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]]
+Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]] | None
 Handler = Callable[["ExportWidget", str, Mapping[str, Any]], Reply]
 
 
@@ -56,10 +58,33 @@ def page(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> P
                      lines=lines)
 
 
+def _line(message: Mapping[str, Any]) -> int:
+    line = message.get("line")
+    if not isinstance(line, int) or isinstance(line, bool):
+        raise ValueError(f"line: must be an integer, got {line!r}")
+    return line
+
+
+def select(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> SelectReply:
+    line = _line(message)
+    try:
+        widget.select(line)
+    except ValueError as exc:
+        return SelectReply(type="select", id=request_id, line=widget.selected, ok=False,
+                           message=str(exc))
+    return SelectReply(type="select", id=request_id, line=line, ok=True, message="")
+
+
+def preview(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> None:
+    widget.preview_service.request(request_id, max(0, _line(message)))
+
+
 # Message type -> handler. A new panel is one line here.
 ROUTES: dict[str, Handler] = {
     "start": start,
     "resume": resume,
     "cancel": cancel,
     "page": page,
+    "select": select,
+    "preview": preview,
 }

@@ -114,9 +114,10 @@ class RowShapes(TypedDict):
     notes: list[str]
 
 
-# Colour-blind-safe qualitative palette (Okabe-Ito, then Tableau's extras).
-PALETTE = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
-           "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#9c755f")
+# Twelve hues far apart (Tableau 10 without its grey, then three dark ones), so two features
+# of one row never look alike.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#393b79", "#637939", "#7b4173")
 
 KIND_WORDS: dict[str, str] = {
     "bounding_box": "bounding box", "polygon": "polygon", "polyline": "polyline",
@@ -225,10 +226,10 @@ def _layer(kind: LayerKind, label: Json, source_id: str, source: str) -> Layer:
     label_id = str(label.get("id", ""))
     if kind == "prediction":
         name = f"predictions of {source}"
+    elif kind == "ground_truth":
+        name = f"ground truth in {source}"
     else:
-        name = f"{'ground truth' if kind == 'ground_truth' else 'label'} by {author or source}"
-        if kind == "label" and author:
-            name += f" in {source}"
+        name = f"label by {author} in {source}" if author else f"label in {source}"
     if review:
         name += f" ({_REVIEWED.get(review, review.lower())} in review)"
     return Layer(id=f"{kind}:{source_id}:{label_id}", kind=kind, label_id=label_id,

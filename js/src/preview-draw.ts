@@ -32,6 +32,8 @@ export interface DrawContext {
 
 type Pt = [number, number];
 
+const AREA_KINDS = new Set(["bounding_box", "document_box", "polygon", "geo_polygon", "geo_box", "mask"]);
+
 function pts(list: Pt[], ctx: DrawContext): string {
   const project = ctx.project ?? ((p: Pt): Pt => p);
   return list.map((p) => project(p).map((v) => round(v)).join(",")).join(" ");
@@ -55,13 +57,13 @@ export function shapeGroup(shape: Shape, ctx: DrawContext): SVGGElement {
   return g;
 }
 
-function boxRect(b: Box, ctx: DrawContext): SVGRectElement {
+function boxRect(b: Box, ctx: DrawContext, px = 2): SVGRectElement {
   return svg("rect", { x: round(b.left), y: round(b.top), width: round(b.width), height: round(b.height),
-    class: "ew-area", "stroke-width": 2 * ctx.unit });
+    class: "ew-area", style: `stroke-width: ${px}px` });
 }
 
-function caption(text: string, x: number, y: number, ctx: DrawContext): SVGTextElement {
-  const t = svg("text", { x: round(x), y: round(y), class: "ew-caption", "font-size": 12 * ctx.unit,
+function caption(text: string, x: number, y: number, ctx: DrawContext, px = 12): SVGTextElement {
+  const t = svg("text", { x: round(x), y: round(y), class: "ew-caption", "font-size": px * ctx.unit,
     "aria-hidden": "true" });
   t.textContent = text;
   return t;
@@ -69,6 +71,8 @@ function caption(text: string, x: number, y: number, ctx: DrawContext): SVGTextE
 
 function iouCaption(shape: Shape, x: number, y: number, ctx: DrawContext): SVGTextElement | null {
   if (ctx.layerKind(shape.layer) !== "prediction") return null;
+  // Lines and points have no area, so no IoU: say nothing rather than "no match".
+  if (typeof shape.iou !== "number" && !AREA_KINDS.has(shape.kind)) return null;
   const text = typeof shape.iou === "number" ? `IoU ${shape.iou.toFixed(2)}` : "no match";
   const t = caption(text, x, y, ctx);
   t.classList.add("ew-iou");
@@ -105,7 +109,7 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     }
     case "point": {
       const [x, y] = c as Pt;
-      g.append(svg("circle", { cx: round(x), cy: round(y), r: 6 * ctx.unit, class: "ew-dot",
+      g.append(svg("circle", { cx: round(x), cy: round(y), r: 5 * ctx.unit, class: "ew-dot",
         "stroke-width": sw }));
       return g;
     }
@@ -113,6 +117,8 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
       if (!maskHref || !frame) return null;
       g.append(svg("image", { href: maskHref, x: 0, y: 0, width: frame.width, height: frame.height,
         preserveAspectRatio: "none", class: "ew-mask" }));
+      const iou = iouCaption(shape, 6 * ctx.unit, 16 * ctx.unit, ctx);
+      if (iou) g.append(iou);
       return g;
     }
     case "relationship": {
@@ -142,9 +148,10 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     case "document_tokens": {
       const boxes = (c as { boxes: Box[] }).boxes;
       if (!boxes.length) return null;
-      for (const b of boxes) g.append(boxRect(b, ctx));
+      // Word boxes are small: a thin outline keeps the words readable under it.
+      for (const b of boxes) g.append(boxRect(b, ctx, 1));
       const first = boxes[0]!;
-      g.append(caption(shape.feature, first.left, first.top - 3 * ctx.unit, ctx));
+      g.append(caption(shape.feature, first.left, first.top - 2 * ctx.unit, ctx, 10));
       return g;
     }
     default:

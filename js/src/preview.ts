@@ -4,15 +4,15 @@
 // Blob URLs live only while their row is shown and are revoked when it is left.
 
 import { fmtBytes, h, setText, uid } from "./dom";
+import type { Part, PartContext } from "./part";
 import { frameControls, waveform } from "./preview-av";
 import { type DrawContext, arrowMarker, drawShape, svg } from "./preview-draw";
 import { highlight } from "./preview-text";
 import type {
-  Box, Buffer, Classification, Layer, MediaPart, PreviewData, PreviewReply, Shape,
+  Box, Buffer, Classification, Layer, MediaPart, PreviewData, Shape,
 } from "./preview-types";
-
-type Send = (content: Record<string, unknown>) => void;
-type Listen = (cb: (content: unknown, buffers?: unknown) => void) => () => void;
+import type { Buffers, Rpc } from "./rpc";
+import type { Reply } from "./types";
 
 interface Stage {
   el: HTMLElement;
@@ -31,13 +31,12 @@ const KIND_TITLES: Record<string, string> = {
   AUDIO: "Audio", TMS_GEO: "Geospatial", HTML: "HTML page", UNKNOWN: "Media",
 };
 
-let panelSeq = 0;
-
 export class PreviewPanel {
   readonly el: HTMLElement;
   line: number | null = null;
   total = 0;
-  /** Called when the user moves to another row from the panel (buttons, keys). */
+  /** Called when the user moves to another row from the panel (buttons, keys); the kernel
+   * owns the selection, so this asks it, and `select` runs when it answers. */
   onSelect: ((line: number) => void) | null = null;
   private data: PreviewData | null = null;
   private buffers: Buffer[] = [];
@@ -45,9 +44,6 @@ export class PreviewPanel {
   private readonly hiddenFeatures = new Set<string>();
   private readonly hiddenLayers = new Set<string>();
   private stage: Stage | null = null;
-  private pending = "";
-  private counter = 0;
-  private readonly prefix: string;
   private readonly title: HTMLElement;
   private readonly note: HTMLElement;
   private readonly error: HTMLElement;
@@ -56,11 +52,8 @@ export class PreviewPanel {
   private readonly hint: HTMLElement;
   private readonly prevBtn: HTMLButtonElement;
   private readonly nextBtn: HTMLButtonElement;
-  private readonly unlisten: () => void;
 
-  constructor(private readonly send: Send, listen: Listen) {
-    panelSeq += 1;
-    this.prefix = `pv${panelSeq}-${Math.random().toString(36).slice(2, 8)}`;
+  constructor(private readonly rpc: Rpc) {
     this.title = h("h3", { class: "ew-preview-title", text: "Preview" });
     this.prevBtn = h("button", { type: "button", class: "ew-btn ew-prev-row", text: "↑ Row",
       "aria-label": "Preview the previous row" });
@@ -78,7 +71,6 @@ export class PreviewPanel {
       this.note, this.error,
       h("div", { class: "ew-preview-body" }, this.body, this.side), this.hint);
     this.el.addEventListener("keydown", (e) => this.onKey(e));
-    this.unlisten = listen((content, buffers) => this.receive(content, buffers));
     this.renderEmpty("Select a row (click its line, or press Preview) to see its media.");
   }
 
@@ -86,12 +78,20 @@ export class PreviewPanel {
   select(line: number): void {
     if (line < 0) return;
     this.line = line;
-    this.counter += 1;
-    this.pending = `${this.prefix}-${this.counter}`;
     this.el.setAttribute("aria-busy", "true");
     setText(this.note, `Loading line ${line + 1}…`);
-    this.send({ type: "preview", id: this.pending, line });
+    // One channel: a reply to an older request is dropped, so paging fast shows the last row.
+    this.rpc.request("preview", { type: "preview", line }, (reply, buffers) => this.receive(reply, buffers));
     this.refreshNav();
+  }
+
+  /** True once the selected line's preview has arrived. */
+  get shown(): boolean {
+    return this.data !== null && this.data.line === this.line;
+  }
+
+  showError(message: string): void {
+    setText(this.error, message);
   }
 
   setTotal(total: number): void {
@@ -99,20 +99,30 @@ export class PreviewPanel {
     this.refreshNav();
   }
 
+  /** Leave the row: blank the panel and free its blob URLs (a new export began). */
+  clear(message = "Select a row (click its line, or press Preview) to see its media."): void {
+    this.line = null;
+    this.data = null;
+    this.revoke();
+    this.renderEmpty(message);
+    this.refreshNav();
+  }
+
   dispose(): void {
-    this.unlisten();
     this.revoke();
   }
 
   // --- kernel replies ---------------------------------------------------------------------
 
-  private receive(content: unknown, buffers: unknown): void {
-    if (typeof content !== "object" || content === null) return;
-    const reply = content as PreviewReply;
-    if (reply.type !== "preview" || reply.id !== this.pending) return;
+  private receive(reply: Reply, buffers: Buffers): void {
     this.el.removeAttribute("aria-busy");
+    if (reply.type === "error") {
+      setText(this.error, reply.message);
+      return;
+    }
+    if (reply.type !== "preview") return;
     this.revoke();
-    this.buffers = Array.isArray(buffers) ? (buffers as Buffer[]) : [];
+    this.buffers = buffers as Buffer[];
     this.data = reply.preview;
     if (!reply.preview) {
       this.renderEmpty(reply.message || `Line ${reply.line + 1} has no row.`);
@@ -155,7 +165,7 @@ export class PreviewPanel {
   private legend(data: PreviewData): HTMLElement {
     const features = h("fieldset", { class: "ew-legend-features" }, h("legend", { text: "Features" }));
     for (const f of data.features) {
-      const box = h("input", { type: "checkbox", class: "ew-toggle", "data-feature": f.name });
+      const box = h("input", { type: "checkbox", class: "ew-legend-toggle", "data-feature": f.name });
       box.checked = !this.hiddenFeatures.has(f.name);
       box.setAttribute("aria-label", `Show ${f.name} (${f.count})`);
       box.addEventListener("change", () => {
@@ -169,7 +179,7 @@ export class PreviewPanel {
     }
     const layers = h("fieldset", { class: "ew-legend-layers" }, h("legend", { text: "Layers" }));
     for (const layer of data.layers) {
-      const box = h("input", { type: "checkbox", class: "ew-toggle", "data-layer": layer.id });
+      const box = h("input", { type: "checkbox", class: "ew-legend-toggle", "data-layer": layer.id });
       box.checked = !this.hiddenLayers.has(layer.id);
       box.setAttribute("aria-label", `Show ${layer.name}`);
       box.addEventListener("change", () => {
@@ -248,7 +258,9 @@ export class PreviewPanel {
       if (part.role === "mask" && part.shape) masks.set(part.shape, this.blobFor(part));
     }
     const redraw = (): void => {
-      const ctx = this.drawContext(data, Math.max(width, height) / 800);
+      // Frame units per screen pixel, so captions and dots keep their size on screen.
+      const shown = el.getBoundingClientRect().width || el.parentElement?.getBoundingClientRect().width || 0;
+      const ctx = this.drawContext(data, shown > 0 ? width / shown : Math.max(width, height) / 600);
       if (project) ctx.project = project;
       const drawn = pick().filter((s) => this.visible(s))
         .sort((a, b) => Number(b.kind === "mask") - Number(a.kind === "mask"))
@@ -273,7 +285,7 @@ export class PreviewPanel {
     const part = this.mediaPart(data);
     const layer = this.overlay(data, width, height, () => data.shapes);
     const el = h("div", { class: "ew-stage" });
-    el.style.aspectRatio = `${width} / ${height}`;
+    sizeStage(el, width, height);
     if (part) {
       el.append(h("img", { class: "ew-media", src: this.blobFor(part),
         alt: `Image of line ${data.line + 1}`, draggable: "false" }));
@@ -294,12 +306,13 @@ export class PreviewPanel {
     const frameList = h("div", { class: "ew-frame-classes" });
     const layers = new Map(data.layers.map((l) => [l.id, l]));
     const box = h("div", { class: "ew-stage" });
-    box.style.aspectRatio = `${width} / ${height}`;
+    sizeStage(box, width, height);
     let video: HTMLVideoElement | null = null;
     let seeking = false;
     if (part && part.mime.startsWith("video/")) {
+      // No native controls: they would cover the lower part of the frame and its boxes.
       video = h("video", { class: "ew-media", src: this.blobFor(part), preload: "auto", muted: true,
-        playsinline: true, controls: true, "aria-label": `Video of line ${data.line + 1}` });
+        playsinline: true, "aria-label": `Video of line ${data.line + 1}` });
       video.muted = true;
       video.addEventListener("timeupdate", () => {
         if (seeking || !fps || !video) return;
@@ -330,6 +343,22 @@ export class PreviewPanel {
         redrawFrame();
       });
     controls.el.dataset.fps = String(fps);
+    if (video) {
+      const v = video;
+      const play = h("button", { type: "button", class: "ew-btn ew-play", text: "▶ Play",
+        "aria-label": "Play the video" });
+      play.addEventListener("click", () => {
+        if (v.paused) void v.play();
+        else v.pause();
+      });
+      const label = (): void => {
+        setText(play, v.paused ? "▶ Play" : "❚❚ Pause");
+        play.setAttribute("aria-label", v.paused ? "Play the video" : "Pause the video");
+      };
+      v.addEventListener("play", label);
+      v.addEventListener("pause", label);
+      controls.el.querySelector(".ew-frame-row")?.prepend(play);
+    }
     controls.set(current);
     return { el: h("div", { class: "ew-video" }, box, controls.el, frameList), redraw: redrawFrame };
   }
@@ -372,7 +401,7 @@ export class PreviewPanel {
       el.replaceChildren(...data.media.transcript.map((m) => {
         const spans = data.shapes.filter((s) => s.kind === "message_span" && s.message_id === m.message_id && this.visible(s));
         const lines = data.classifications.filter((c) => c.message_id === m.message_id && this.visible(c));
-        const item = h("li", { class: `ew-message ew-align-${m.align === "right" ? "right" : "left"}`,
+        const item = h("li", { class: `ew-turn ew-align-${m.align === "right" ? "right" : "left"}`,
           "data-message": m.message_id },
         h("span", { class: "ew-actor", text: m.actor }),
         highlight(m.content, spans, this.spanStyle(data), "ew-message-text"));
@@ -400,7 +429,7 @@ export class PreviewPanel {
       setText(label, `Page ${number} of ${data.media.page_count || pages.length}`);
       prev.disabled = index <= 0;
       next.disabled = index >= pages.length - 1;
-      box.style.aspectRatio = `${pw} / ${ph}`;
+      sizeStage(box, pw, ph);
       const onPage = (): Shape[] => data.shapes.filter((s) => s.page === number).map((s) => scaleToPage(s, pw, ph));
       const layer = this.overlay(data, pw, ph, onPage);
       box.replaceChildren(...(urls[index] ? [h("img", { class: "ew-media", src: urls[index]!,
@@ -412,7 +441,16 @@ export class PreviewPanel {
     };
     prev.addEventListener("click", () => { index -= 1; show(); });
     next.addEventListener("click", () => { index += 1; show(); });
-    wrap.append(h("div", { class: "ew-page-nav" }, prev, label, next), box, missing);
+    // Pages carry small print: zoom doubles the page inside a scrolling box.
+    const zoom = h("button", { type: "button", class: "ew-btn", text: "Zoom 2×", "aria-pressed": "false" });
+    const scroller = h("div", { class: "ew-page-scroll" }, box);
+    zoom.addEventListener("click", () => {
+      const on = zoom.getAttribute("aria-pressed") !== "true";
+      zoom.setAttribute("aria-pressed", String(on));
+      scroller.classList.toggle("ew-zoomed", on);
+      show();
+    });
+    wrap.append(h("div", { class: "ew-page-nav" }, prev, label, next, zoom), scroller, missing);
     return { el: wrap, redraw: show };
   }
 
@@ -441,7 +479,7 @@ export class PreviewPanel {
     const part = this.mediaPart(data);
     const layer = this.overlay(data, width, height, () => data.shapes, project);
     const el = h("div", { class: "ew-stage ew-geo" });
-    el.style.aspectRatio = `${width} / ${height}`;
+    sizeStage(el, width, height);
     if (part) el.append(h("img", { class: "ew-media", src: this.blobFor(part), alt: `Tile of line ${data.line + 1}` }));
     el.append(layer.el);
     const scale = h("div", { class: "ew-hint", text: `lon ${west}…${east}, lat ${south}…${north}` });
@@ -480,7 +518,6 @@ export class PreviewPanel {
     if (this.line === null) return;
     const next = this.line + delta;
     if (next < 0 || (this.total > 0 && next >= this.total)) return;
-    this.select(next);
     this.onSelect?.(next);
   }
 
@@ -499,6 +536,14 @@ export class PreviewPanel {
   }
 }
 
+/** A short tag for a layer beside a classification: "prediction", "ground truth", "label 2". */
+function layerTag(layer: Layer, layers: Map<string, Layer>): string {
+  if (layer.kind === "prediction") return "prediction";
+  if (layer.kind === "ground_truth") return "ground truth";
+  const labels = [...layers.values()].filter((l) => l.kind === "label");
+  return labels.length > 1 ? `label ${labels.indexOf(layer) + 1}` : "label";
+}
+
 function classificationBlock(title: string, lines: Classification[], layers: Map<string, Layer>,
   many: boolean, cls: string): HTMLElement {
   const list = h("ul", { class: "ew-class-list", "aria-label": title });
@@ -507,7 +552,9 @@ function classificationBlock(title: string, lines: Classification[], layers: Map
     const item = h("li", { class: `ew-class ew-depth-${Math.min(c.depth, 4)}` },
       h("span", { class: "ew-class-name", text: `${c.feature}: ` }),
       h("span", { class: "ew-class-answer", text: c.answer }));
-    if (many && layer) item.append(h("span", { class: "ew-class-layer", text: ` (${layer.name})` }));
+    if (many && layer) {
+      item.append(h("span", { class: "ew-class-layer", text: ` (${layerTag(layer, layers)})`, title: layer.name }));
+    }
     list.append(item);
   }
   if (!lines.length) list.append(h("li", { class: "ew-hint", text: "none" }));
@@ -527,6 +574,12 @@ function relationshipList(rels: Shape[], shapes: Shape[]): HTMLElement {
   return list;
 }
 
+/** Keep a media frame's aspect, no taller than most of the window (tall pages, tiles). */
+function sizeStage(el: HTMLElement, width: number, height: number): void {
+  el.style.aspectRatio = `${width} / ${height}`;
+  el.style.maxWidth = `calc(72vh * ${width / height})`;
+}
+
 /** A document box in its page's points, whatever page size the label was drawn at. */
 function scaleToPage(shape: Shape, pw: number, ph: number): Shape {
   if (shape.kind !== "document_box" || !shape.page_size) return shape;
@@ -536,4 +589,29 @@ function scaleToPage(shape: Shape, pw: number, ph: number): Shape {
   const sx = pw / w;
   const sy = ph / hgt;
   return { ...shape, coordinates: { left: b.left * sx, top: b.top * sy, width: b.width * sx, height: b.height * sy } };
+}
+
+/** The preview part: follows the kernel's `selected` line; its row buttons and keys ask the
+ * kernel to select another line. */
+export function mountPreview({ model, rpc, on }: PartContext): Part {
+  const panel = new PreviewPanel(rpc);
+  panel.onSelect = (line) => {
+    rpc.request("select", { type: "select", line }, (reply) => {
+      if (reply.type === "select" && !reply.ok) panel.showError(reply.message);
+    });
+  };
+  const follow = (): void => {
+    const line = model.get("selected");
+    if (line === null || line === undefined) {
+      if (panel.line !== null) panel.clear();
+    } else if (line !== panel.line || !panel.shown) {
+      panel.select(line);
+    }
+  };
+  const onStatus = (): void => panel.setTotal(model.get("status").rows);
+  on("change:selected", follow);
+  on("change:status", onStatus);
+  onStatus();
+  follow();
+  return panel;
 }

@@ -1,5 +1,7 @@
 // Shapes shared with export_widget/messages.py. Declared once here, once in Python.
 
+import type { PreviewReply } from "./preview-types";
+
 export type Scope = "project" | "dataset" | "catalog" | "slice" | "model_run" | "data_rows";
 export type State = "idle" | "queued" | "running" | "streaming" | "done" | "failed" | "cancelled";
 export type StreamName = "result" | "errors";
@@ -72,17 +74,23 @@ export interface WidgetModel {
   status: Status;
   catalog: Catalog;
   validation: Validation;
+  /** The result line (0-based) the preview shows; written by the kernel. */
+  selected: number | null;
 }
 
 export type Request =
   | { type: "start"; id: string; config: ExportConfig }
   | { type: "cancel"; id: string }
   | { type: "resume"; id: string }
-  | { type: "page"; id: string; stream: StreamName; line: number; n: number };
+  | { type: "page"; id: string; stream: StreamName; line: number; n: number }
+  | { type: "select"; id: string; line: number }
+  | { type: "preview"; id: string; line: number };
 
 export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
+  | { type: "select"; id: string; line: number | null; ok: boolean; message: string }
+  | PreviewReply
   | { type: "error"; id: string; message: string };
 
 /** The part of anywidget's model the widget uses; the static test page fakes exactly this. */

@@ -4,6 +4,7 @@
 import { mountControls } from "./controls";
 import { h } from "./dom";
 import type { MountPart, PartContext } from "./part";
+import { mountPreview } from "./preview";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
 import type { Model } from "./types";
@@ -12,7 +13,7 @@ import { mountViewer } from "./viewer";
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [mountControls, mountProgress, mountViewer];
+const PARTS: MountPart[] = [mountControls, mountProgress, mountViewer, mountPreview];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);

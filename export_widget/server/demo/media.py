@@ -102,7 +102,8 @@ def document_pages(name: str) -> list[list[dict[str, Any]]]:
     i = name_index(name)
     lines_per_page = [
         [f"INVOICE {2024000 + i}", f"Billed to {_INVOICE_ORGS[i % len(_INVOICE_ORGS)]}",
-         "Total due 1,250.00 EUR"],
+         "Total due 1,250.00 EUR", "", "Item Qty Amount", "Survey 1 750.00",
+         "Report 2 500.00", "", "Thank you for your business."],
         ["Payment terms net 30 days", f"Contact {_INVOICE_PEOPLE[i % len(_INVOICE_PEOPLE)]}"],
     ]
     pages: list[list[dict[str, Any]]] = []
@@ -111,7 +112,7 @@ def document_pages(name: str) -> list[list[dict[str, Any]]]:
         for row, line in enumerate(lines):
             left = 72.0
             top = 72.0 + row * 24
-            for word in line.split(" "):
+            for word in line.split():
                 width = 7.0 * len(word)
                 tid = blake2b(f"{name}|{p}|{len(tokens)}".encode(), digest_size=16).hexdigest()
                 token_id = f"{tid[:8]}-{tid[8:12]}-{tid[12:16]}-{tid[16:20]}-{tid[20:32]}"
