@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from export_widget.inspect import shapes_of
-from export_widget.server.demo.media import document_pages
 from export_widget.media import MediaFetcher, Prepared
+from export_widget.server.demo.media import document_pages
 
 Row = dict[str, Any]
 

@@ -349,7 +349,8 @@ def _box_ious(rows: list[Row]) -> list[float]:
     out = []
     for row in rows:
         shapes = shapes_of(row)["shapes"]
-        out += [s["iou"] for s in shapes if s["kind"] == "bounding_box" and s.get("iou") is not None]
+        out += [s["iou"] for s in shapes
+                if s["kind"] == "bounding_box" and s.get("iou") is not None]
     return out
 
 

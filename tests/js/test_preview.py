@@ -255,7 +255,8 @@ def test_geospatial_shapes_are_drawn_in_their_lon_lat_frame(page, demo_rows, fet
     lng, lat = well["coordinates"]
     cx = stage["x"] + (lng - west) / (east - west) * stage["width"]
     cy = stage["y"] + (north - lat) / (north - south) * stage["height"]
-    assert abs(got["x"] + got["width"] / 2 - cx) < 1.5 and abs(got["y"] + got["height"] / 2 - cy) < 1.5
+    assert abs(got["x"] + got["width"] / 2 - cx) < 1.5
+    assert abs(got["y"] + got["height"] / 2 - cy) < 1.5
     snap(page, "tms_geo")
     for kind in ("geo_line", "geo_polygon", "geo_box"):
         expect(page.get_by_role("img", name=shape(preview, kind)["name"])).to_have_count(1)
@@ -291,7 +292,8 @@ def test_rows_are_selected_by_click_and_by_keyboard(page, demo_rows, fetcher):
     page.get_by_role("button", name="Preview the previous row").focus()
     page.keyboard.press("ArrowUp")
     expect(page.locator(".ew-preview-title")).to_contain_text("line 2")
-    sent = page.evaluate("() => window.__log.sent.filter(m => m.type === 'select').map(m => m.line)")
+    sent = page.evaluate(
+        "() => window.__log.sent.filter(m => m.type === 'select').map(m => m.line)")
     assert sent[-2:] == [2, 1]
 
 
