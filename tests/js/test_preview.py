@@ -73,7 +73,7 @@ def show(page: Any, fetcher: MediaFetcher, rows: list[Row], line: int = 0) -> di
                   {"lines": [json.dumps(r) for r in rows], "previews": previews})
     page.evaluate("""(n) => { const s = {...window.__model.get('status'), state: 'done', rows: n,
         seq: 99}; window.__kernel.update({status: s}); }""", len(rows))
-    page.get_by_role("button", name=f"Preview line {line + 1}").click()
+    page.get_by_role("button", name=f"Preview line {line + 1}", exact=True).click()
     expect(page.locator(".ew-preview-title")).to_contain_text(f"line {line + 1}")
     expect(page.locator(".ew-preview")).not_to_have_attribute("aria-busy", "true")
     return previews[line]["preview"]  # type: ignore[no-any-return]
