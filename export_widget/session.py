@@ -34,22 +34,26 @@ class ExportSession:
 
     def __init__(self, client: Any, request: ExportRequest,
                  on_status: StatusCallback | None = None,
-                 publish_interval: float = PUBLISH_INTERVAL) -> None:
+                 publish_interval: float = PUBLISH_INTERVAL, *,
+                 rows: Spool | None = None, errors: Spool | None = None) -> None:
         self.client = client
         self.request = request
-        self.rows = Spool(name="rows")
-        self.errors = Spool(name="errors")
+        # Spools the caller passes (a history entry's) outlive the session; else temporary.
+        self.rows = rows if rows is not None else Spool(name="rows")
+        self.errors = errors if errors is not None else Spool(name="errors")
         self.task: Any = None
         self._on_status = on_status
         self._interval = publish_interval
         self._cancel = threading.Event()
         self._finished = threading.Event()
+        self._closing = False
+        self._close_lock = threading.Lock()  # closing vs. finishing: exactly one closes
         self._worker: threading.Thread | None = None
         self._seq = 0
         self._started = 0.0
         self._stream_started: float | None = None
         self._server_state = "IN_PROGRESS"
-        self._server_pct: float | None = None
+        self._server_percent: float | None = None
         self._total_rows: int | None = None
         self._reader_error: BaseException | None = None
         self._reader: threading.Thread | None = None
@@ -74,6 +78,8 @@ class ExportSession:
         """
         if not self._finished.is_set():
             raise RuntimeError("the export is still running")
+        if self._closing:
+            raise RuntimeError("the export was closed; start a new one")
         if self.task is None:
             raise RuntimeError("there is no task to resume; start a new export")
         if self.status["state"] == "done":
@@ -101,13 +107,26 @@ class ExportSession:
             raise TimeoutError(f"export still {self.status['state']} after {timeout} s")
         return self.status
 
+    def close(self) -> None:
+        """Stop the export and delete its spools: the session owns their files.
+
+        Safe from any thread, the worker's own included (a status observer may close the
+        widget): the spools close now when the worker has ended, else when it ends."""
+        with self._close_lock:
+            self._closing = True
+            ended = self._worker is None or self._finished.is_set()
+        if ended:
+            self._close_spools()
+        else:
+            self.cancel()
+
     @property
     def finished(self) -> bool:
         return self._finished.is_set()
 
-    def page(self, stream: str, line: int, n: int) -> tuple[int, list[str]]:
+    def page(self, stream: str, line: int, count: int) -> tuple[int, list[str]]:
         spool = self.errors if stream == "errors" else self.rows
-        return spool.count, spool.page(line, n)
+        return spool.count, spool.page(line, count)
 
     # -- the worker -----------------------------------------------------------------------
 
@@ -220,28 +239,19 @@ class ExportSession:
 
     def _poll_task(self) -> None:
         try:
-            probe = self._probe()
-            probe.refresh()
-            self._server_state = str(probe.status)
-            pct = getattr(probe, "completion_percentage", None)
-            self._server_pct = float(pct) if pct is not None else None
+            # Streams poll by task id and never read this object's state: refreshing it here
+            # cannot disturb the reader thread.
+            self.task.refresh()
+            self._server_state = str(self.task.status)
+            percent = getattr(self.task, "completion_percentage", None)
+            self._server_percent = float(percent) if percent is not None else None
             if self._server_state == "COMPLETE" and self._total_rows is None:
                 from .client.stream import StreamType
 
                 # Known once the server is done: the rest of the progress is our download.
-                self._total_rows = probe.get_total_lines(StreamType.RESULT) or 0
+                self._total_rows = self.task.get_total_lines(StreamType.RESULT) or 0
         except Exception as exc:  # a missed poll only delays the numbers
             log.debug("task poll failed: %s", exc)
-
-    _probe_task: Any = None
-
-    def _probe(self) -> Any:
-        # A second task object, so the worker never refreshes the one the reader iterates.
-        if self._probe_task is None:
-            from .client.task import ExportTask
-
-            self._probe_task = ExportTask.get_task(self.client, self.task.uid)
-        return self._probe_task
 
     def _resume_task(self) -> None:
         """Continue on the same task while it can still produce the missing lines; once the
@@ -251,7 +261,6 @@ class ExportSession:
         if self._server_state in ("CANCELED", "FAILED"):
             old = self.task.uid
             self.task = self.request.run(self.client)
-            self._probe_task = None
             self._server_state, self._total_rows = "IN_PROGRESS", None
             self._publish("running", f"Resuming with a new task {self.task.uid} (task {old} "
                           f"stopped on the server) at line {self.rows.count + 1:,}.")
@@ -272,7 +281,7 @@ class ExportSession:
         return "streaming" if self.rows.count > 0 else "running"
 
     def _live_message(self) -> str:
-        if self._server_pct is None and self.rows.count == 0:
+        if self._server_percent is None and self.rows.count == 0:
             return f"Task {getattr(self.task, 'uid', '')} created; waiting for the server."
         if self._server_state == "IN_PROGRESS":
             return "The server is exporting; rows appear as they are written."
@@ -286,7 +295,7 @@ class ExportSession:
         since = self._stream_started or self._started or now
         new_rows = rows - self._rows_at_start
         rate = new_rows / (now - since) if new_rows > 0 and now > since else 0.0
-        percent = self._server_pct
+        percent = self._server_percent
         eta: float | None = None
         total = self._total_rows
         if state == "done":
@@ -315,7 +324,14 @@ class ExportSession:
     def _finish(self, state: State, message: str) -> None:
         assert state in FINAL_STATES
         self._publish(state, message)
-        self._finished.set()
+        with self._close_lock:
+            if self._closing:  # before `finished`: whoever waits sees the files gone
+                self._close_spools()
+            self._finished.set()
+
+    def _close_spools(self) -> None:
+        self.rows.close()
+        self.errors.close()
 
 
 def _done_message(rows: int, errors: int) -> str:

@@ -7,11 +7,15 @@ scripts/setup.sh --browser
 export CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 mkdir -p artifacts
 say() { echo "[test ${SECONDS}s] $*"; }
+# Exports the widgets keep (notebooks, kernels of the browser tests) go to a scratch history.
+EXPORT_WIDGET_HOME=$(mktemp -d -t export-widget-home-XXXXXX)
+export EXPORT_WIDGET_HOME
+trap 'rm -rf "$EXPORT_WIDGET_HOME"' EXIT
 
 say "lint and types"
 .venv/bin/ruff check export_widget tests benchmarks
 .venv/bin/mypy
-(cd js && npx --no-install tsc --noEmit -p .)
+(cd js && npx --no-install tsc --noEmit -p . && npx --no-install biome check src)
 
 say "pytest: unit, server, client, SDK 7.x, widget, JS harness, browser, notebooks"
 .venv/bin/python -m pytest -q -m "not sdk5" --nbval-lax --nbval-current-env \

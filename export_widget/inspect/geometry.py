@@ -11,7 +11,7 @@ so the preview and model-run comparisons score predictions the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ SPAN_KINDS = frozenset({"text_span", "message_span"})
 _GRID = 512  # samples on the long side of the joint bounds
 
 
-def box_iou(a: dict[str, float], b: dict[str, float]) -> float:
+def box_iou(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """IoU of two `{left, top, width, height}` boxes."""
     ix = min(a["left"] + a["width"], b["left"] + b["width"]) - max(a["left"], b["left"])
     iy = min(a["top"] + a["height"], b["top"] + b["height"]) - max(a["top"], b["top"])
@@ -50,7 +50,7 @@ def set_iou(a: Sequence[str], b: Sequence[str]) -> float:
     return len(sa & sb) / union if union else 0.0
 
 
-def box_ring(box: dict[str, float]) -> Ring:
+def box_ring(box: Mapping[str, float]) -> Ring:
     left, top = box["left"], box["top"]
     right, bottom = left + box["width"], top + box["height"]
     return [(left, top), (right, top), (right, bottom), (left, bottom)]

@@ -9,7 +9,9 @@ const NS = "http://www.w3.org/2000/svg";
 type Attrs = Record<string, string | number | null | undefined>;
 
 export function svg<K extends keyof SVGElementTagNameMap>(
-  tag: K, attrs: Attrs = {}, ...children: (SVGElement | null)[]
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (SVGElement | null)[]
 ): SVGElementTagNameMap[K] {
   const el = document.createElementNS(NS, tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -36,7 +38,13 @@ const AREA_KINDS = new Set(["bounding_box", "document_box", "polygon", "geo_poly
 
 function pts(list: Pt[], ctx: DrawContext): string {
   const project = ctx.project ?? ((p: Pt): Pt => p);
-  return list.map((p) => project(p).map((v) => round(v)).join(",")).join(" ");
+  return list
+    .map((p) =>
+      project(p)
+        .map((v) => round(v))
+        .join(","),
+    )
+    .join(" ");
 }
 
 function round(v: number): number {
@@ -47,9 +55,16 @@ function round(v: number): number {
 export function shapeGroup(shape: Shape, ctx: DrawContext): SVGGElement {
   const kind = ctx.layerKind(shape.layer);
   const g = svg("g", {
-    role: "img", "aria-label": shape.name, tabindex: 0, class: `ew-shape ew-${kind}`,
-    "data-shape": shape.id, "data-feature": shape.feature, "data-layer": shape.layer,
-    "data-kind": shape.kind, stroke: ctx.colour(shape.feature), fill: ctx.colour(shape.feature),
+    role: "img",
+    "aria-label": shape.name,
+    tabindex: 0,
+    class: `ew-shape ew-${kind}`,
+    "data-shape": shape.id,
+    "data-feature": shape.feature,
+    "data-layer": shape.layer,
+    "data-kind": shape.kind,
+    stroke: ctx.colour(shape.feature),
+    fill: ctx.colour(shape.feature),
   });
   const title = svg("title");
   title.textContent = shape.name;
@@ -57,14 +72,25 @@ export function shapeGroup(shape: Shape, ctx: DrawContext): SVGGElement {
   return g;
 }
 
-function boxRect(b: Box, ctx: DrawContext, px = 2): SVGRectElement {
-  return svg("rect", { x: round(b.left), y: round(b.top), width: round(b.width), height: round(b.height),
-    class: "ew-area", style: `stroke-width: ${px}px` });
+function boxRect(b: Box, px = 2): SVGRectElement {
+  return svg("rect", {
+    x: round(b.left),
+    y: round(b.top),
+    width: round(b.width),
+    height: round(b.height),
+    class: "ew-area",
+    style: `stroke-width: ${px}px`,
+  });
 }
 
 function caption(text: string, x: number, y: number, ctx: DrawContext, px = 12): SVGTextElement {
-  const t = svg("text", { x: round(x), y: round(y), class: "ew-caption", "font-size": px * ctx.unit,
-    "aria-hidden": "true" });
+  const t = svg("text", {
+    x: round(x),
+    y: round(y),
+    class: "ew-caption",
+    "font-size": px * ctx.unit,
+    "aria-hidden": "true",
+  });
   t.textContent = text;
   return t;
 }
@@ -80,8 +106,12 @@ function iouCaption(shape: Shape, x: number, y: number, ctx: DrawContext): SVGTe
 }
 
 /** One drawable shape in a 2-D frame, or null for kinds drawn elsewhere (spans, segments). */
-export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
-  frame?: { width: number; height: number }): SVGGElement | null {
+export function drawShape(
+  shape: Shape,
+  ctx: DrawContext,
+  maskHref?: string,
+  frame?: { width: number; height: number },
+): SVGGElement | null {
   const g = shapeGroup(shape, ctx);
   const c = shape.coordinates;
   const sw = 2 * ctx.unit;
@@ -89,7 +119,7 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     case "bounding_box":
     case "document_box": {
       const b = c as Box;
-      g.append(boxRect(b, ctx), caption(shape.feature, b.left, b.top - 3 * ctx.unit, ctx));
+      g.append(boxRect(b), caption(shape.feature, b.left, b.top - 3 * ctx.unit, ctx));
       const iou = iouCaption(shape, b.left, b.top + b.height + 13 * ctx.unit, ctx);
       if (iou) g.append(iou);
       return g;
@@ -98,8 +128,13 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     case "polyline": {
       const list = c as Pt[];
       const tag = shape.kind === "polygon" ? "polygon" : "polyline";
-      g.append(svg(tag, { points: pts(list, ctx), class: shape.kind === "polygon" ? "ew-area" : "ew-line",
-        "stroke-width": sw }));
+      g.append(
+        svg(tag, {
+          points: pts(list, ctx),
+          class: shape.kind === "polygon" ? "ew-area" : "ew-line",
+          "stroke-width": sw,
+        }),
+      );
       const first = list[0];
       if (first) {
         const iou = iouCaption(shape, first[0], first[1] - 3 * ctx.unit, ctx);
@@ -109,14 +144,22 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     }
     case "point": {
       const [x, y] = c as Pt;
-      g.append(svg("circle", { cx: round(x), cy: round(y), r: 5 * ctx.unit, class: "ew-dot",
-        "stroke-width": sw }));
+      g.append(svg("circle", { cx: round(x), cy: round(y), r: 5 * ctx.unit, class: "ew-dot", "stroke-width": sw }));
       return g;
     }
     case "mask": {
       if (!maskHref || !frame) return null;
-      g.append(svg("image", { href: maskHref, x: 0, y: 0, width: frame.width, height: frame.height,
-        preserveAspectRatio: "none", class: "ew-mask" }));
+      g.append(
+        svg("image", {
+          href: maskHref,
+          x: 0,
+          y: 0,
+          width: frame.width,
+          height: frame.height,
+          preserveAspectRatio: "none",
+          class: "ew-mask",
+        }),
+      );
       const iou = iouCaption(shape, 6 * ctx.unit, 16 * ctx.unit, ctx);
       if (iou) g.append(iou);
       return g;
@@ -124,15 +167,23 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
     case "relationship": {
       const rel = c as { from: Pt | null; to: Pt | null };
       if (!rel.from || !rel.to) return null;
-      g.append(svg("line", { x1: round(rel.from[0]), y1: round(rel.from[1]), x2: round(rel.to[0]),
-        y2: round(rel.to[1]), class: "ew-line", "stroke-width": sw, "marker-end": `url(#${ctx.arrow(ctx.colour(shape.feature))})` }));
+      g.append(
+        svg("line", {
+          x1: round(rel.from[0]),
+          y1: round(rel.from[1]),
+          x2: round(rel.to[0]),
+          y2: round(rel.to[1]),
+          class: "ew-line",
+          "stroke-width": sw,
+          "marker-end": `url(#${ctx.arrow(ctx.colour(shape.feature))})`,
+        }),
+      );
       return g;
     }
     case "geo_point": {
       const project = ctx.project ?? ((p: Pt): Pt => p);
       const [x, y] = project(c as Pt);
-      g.append(svg("circle", { cx: round(x), cy: round(y), r: 6 * ctx.unit, class: "ew-dot",
-        "stroke-width": sw }));
+      g.append(svg("circle", { cx: round(x), cy: round(y), r: 6 * ctx.unit, class: "ew-dot", "stroke-width": sw }));
       return g;
     }
     case "geo_line":
@@ -149,9 +200,9 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
       const boxes = (c as { boxes: Box[] }).boxes;
       if (!boxes.length) return null;
       // Word boxes are small: a thin outline keeps the words readable under it.
-      for (const b of boxes) g.append(boxRect(b, ctx, 1));
-      const first = boxes[0]!;
-      g.append(caption(shape.feature, first.left, first.top - 2 * ctx.unit, ctx, 10));
+      for (const b of boxes) g.append(boxRect(b, 1));
+      const [first] = boxes;
+      if (first) g.append(caption(shape.feature, first.left, first.top - 2 * ctx.unit, ctx, 10));
       return g;
     }
     default:
@@ -161,8 +212,17 @@ export function drawShape(shape: Shape, ctx: DrawContext, maskHref?: string,
 
 /** An arrow-head marker for relationships in one colour. */
 export function arrowMarker(id: string, colour: string): SVGMarkerElement {
-  return svg("marker", {
-    id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
-    orient: "auto-start-reverse",
-  }, svg("path", { d: "M0,0 L10,5 L0,10 z", fill: colour, stroke: "none" }));
+  return svg(
+    "marker",
+    {
+      id,
+      viewBox: "0 0 10 10",
+      refX: 9,
+      refY: 5,
+      markerWidth: 7,
+      markerHeight: 7,
+      orient: "auto-start-reverse",
+    },
+    svg("path", { d: "M0,0 L10,5 L0,10 z", fill: colour, stroke: "none" }),
+  );
 }

@@ -19,10 +19,12 @@ export interface SpanStyle {
 }
 
 function spansOf(shapes: Shape[]): Span[] {
-  return shapes.map((shape) => {
-    const c = shape.coordinates as { start: number; end: number };
-    return { shape, start: c.start, end: c.end + 1 };
-  }).filter((s) => s.end > s.start);
+  return shapes
+    .map((shape) => {
+      const c = shape.coordinates as { start: number; end: number };
+      return { shape, start: c.start, end: c.end + 1 };
+    })
+    .filter((s) => s.end > s.start);
 }
 
 /** `text` as a paragraph with a <mark> per span piece; the first piece of each span carries
@@ -38,13 +40,12 @@ export function highlight(text: string, shapes: Shape[], style: SpanStyle, cls =
   const points = [...cuts].sort((a, b) => a - b);
   const named = new Set<string>();
   const out = h("div", { class: cls });
-  for (let i = 0; i + 1 < points.length; i++) {
-    const a = points[i]!;
-    const b = points[i + 1]!;
+  for (const [i, a] of points.entries()) {
+    const b = points[i + 1];
+    if (b === undefined) break;
     let node: Node = document.createTextNode(chars.slice(a, b).join(""));
     const covering = spans.filter((s) => s.start <= a && s.end >= b);
-    for (let k = covering.length - 1; k >= 0; k--) {
-      const span = covering[k]!;
+    for (const span of [...covering].reverse()) {
       node = markFor(span.shape, node, style, !named.has(span.shape.id));
       named.add(span.shape.id);
     }
@@ -57,7 +58,9 @@ function markFor(shape: Shape, inner: Node, style: SpanStyle, first: boolean): H
   const colour = style.colour(shape.feature);
   const mark = h("mark", {
     class: style.isPrediction(shape.layer) ? "ew-span ew-prediction" : "ew-span",
-    "data-shape": shape.id, "data-feature": shape.feature, "data-layer": shape.layer,
+    "data-shape": shape.id,
+    "data-feature": shape.feature,
+    "data-layer": shape.layer,
     title: shape.name,
   });
   if (first) {

@@ -2,12 +2,32 @@
 // Shape, Layer, Classification, Feature) and export_widget/media.py (MediaInfo, MediaPart).
 
 export type MediaKind =
-  | "IMAGE" | "VIDEO" | "TEXT" | "CONVERSATIONAL" | "PDF" | "AUDIO" | "TMS_GEO" | "HTML" | "UNKNOWN";
+  | "IMAGE"
+  | "VIDEO"
+  | "TEXT"
+  | "CONVERSATIONAL"
+  | "PDF"
+  | "AUDIO"
+  | "TMS_GEO"
+  | "HTML"
+  | "UNKNOWN";
 
 export type ShapeKind =
-  | "bounding_box" | "polygon" | "polyline" | "point" | "mask" | "relationship" | "text_span"
-  | "message_span" | "document_tokens" | "document_box" | "geo_point" | "geo_line"
-  | "geo_polygon" | "geo_box" | "segment";
+  | "bounding_box"
+  | "polygon"
+  | "polyline"
+  | "point"
+  | "mask"
+  | "relationship"
+  | "text_span"
+  | "message_span"
+  | "document_tokens"
+  | "document_box"
+  | "geo_point"
+  | "geo_line"
+  | "geo_polygon"
+  | "geo_box"
+  | "segment";
 
 export type LayerKind = "label" | "ground_truth" | "prediction";
 

@@ -6,11 +6,9 @@
 import { fmtBytes, h, setText, uid } from "./dom";
 import type { Part, PartContext } from "./part";
 import { frameControls, waveform } from "./preview-av";
-import { type DrawContext, arrowMarker, drawShape, svg } from "./preview-draw";
+import { arrowMarker, type DrawContext, drawShape, svg } from "./preview-draw";
 import { highlight } from "./preview-text";
-import type {
-  Box, Buffer, Classification, Layer, MediaPart, PreviewData, Shape,
-} from "./preview-types";
+import type { Box, Buffer, Classification, Layer, MediaPart, PreviewData, Shape } from "./preview-types";
 import type { Buffers, Rpc } from "./rpc";
 import type { Reply } from "./types";
 
@@ -27,8 +25,15 @@ export function liveBlobUrls(): number {
 }
 
 const KIND_TITLES: Record<string, string> = {
-  IMAGE: "Image", VIDEO: "Video", TEXT: "Text", CONVERSATIONAL: "Conversation", PDF: "Document",
-  AUDIO: "Audio", TMS_GEO: "Geospatial", HTML: "HTML page", UNKNOWN: "Media",
+  IMAGE: "Image",
+  VIDEO: "Video",
+  TEXT: "Text",
+  CONVERSATIONAL: "Conversation",
+  PDF: "Document",
+  AUDIO: "Audio",
+  TMS_GEO: "Geospatial",
+  HTML: "HTML page",
+  UNKNOWN: "Media",
 };
 
 export class PreviewPanel {
@@ -55,10 +60,18 @@ export class PreviewPanel {
 
   constructor(private readonly rpc: Rpc) {
     this.title = h("h3", { class: "ew-preview-title", text: "Preview" });
-    this.prevBtn = h("button", { type: "button", class: "ew-btn ew-prev-row", text: "↑ Row",
-      "aria-label": "Preview the previous row" });
-    this.nextBtn = h("button", { type: "button", class: "ew-btn ew-next-row", text: "↓ Row",
-      "aria-label": "Preview the next row" });
+    this.prevBtn = h("button", {
+      type: "button",
+      class: "ew-btn ew-prev-row",
+      text: "↑ Row",
+      "aria-label": "Preview the previous row",
+    });
+    this.nextBtn = h("button", {
+      type: "button",
+      class: "ew-btn ew-next-row",
+      text: "↓ Row",
+      "aria-label": "Preview the next row",
+    });
     this.prevBtn.addEventListener("click", () => this.step(-1));
     this.nextBtn.addEventListener("click", () => this.step(1));
     this.note = h("div", { class: "ew-note", role: "status", "aria-live": "polite" });
@@ -66,10 +79,15 @@ export class PreviewPanel {
     this.hint = h("div", { class: "ew-hint ew-span-hint", "aria-live": "polite" });
     this.body = h("div", { class: "ew-preview-stage-box" });
     this.side = h("div", { class: "ew-preview-side" });
-    this.el = h("section", { class: "ew-preview", "aria-label": "Preview", "data-live-blobs": 0 },
+    this.el = h(
+      "section",
+      { class: "ew-preview", "aria-label": "Preview", "data-live-blobs": 0 },
       h("div", { class: "ew-preview-head" }, this.title, this.prevBtn, this.nextBtn),
-      this.note, this.error,
-      h("div", { class: "ew-preview-body" }, this.body, this.side), this.hint);
+      this.note,
+      this.error,
+      h("div", { class: "ew-preview-body" }, this.body, this.side),
+      this.hint,
+    );
     this.el.addEventListener("keydown", (e) => this.onKey(e));
     this.renderEmpty("Select a row (click its line, or press Preview) to see its media.");
   }
@@ -148,8 +166,14 @@ export class PreviewPanel {
     setText(this.error, data.media.error ?? "");
     const notes = [...data.media.notes, ...data.notes];
     const size = data.media.parts.reduce((n, p) => n + p.size, 0);
-    setText(this.note, [`${data.shapes.length} shapes, ${data.classifications.length} classifications` +
-      (size ? `, ${fmtBytes(size)} of media from the kernel` : ""), ...notes].join(" · "));
+    setText(
+      this.note,
+      [
+        `${data.shapes.length} shapes, ${data.classifications.length} classifications` +
+          (size ? `, ${fmtBytes(size)} of media from the kernel` : ""),
+        ...notes,
+      ].join(" · "),
+    );
     this.stage = this.buildStage(data);
     this.body.replaceChildren(this.stage.el);
     this.side.replaceChildren(this.legend(data), this.classificationList(data));
@@ -213,15 +237,24 @@ export class PreviewPanel {
 
   private buildStage(data: PreviewData): Stage {
     switch (data.media_type) {
-      case "IMAGE": return this.imageStage(data);
-      case "VIDEO": return this.videoStage(data);
-      case "TEXT": return this.textStage(data);
-      case "CONVERSATIONAL": return this.conversationStage(data);
-      case "PDF": return this.pdfStage(data);
-      case "AUDIO": return this.audioStage(data);
-      case "TMS_GEO": return this.geoStage(data);
-      case "HTML": return this.htmlStage(data);
-      default: return { el: h("div", { class: "ew-hint", text: "This media type has no preview." }), redraw: () => undefined };
+      case "IMAGE":
+        return this.imageStage(data);
+      case "VIDEO":
+        return this.videoStage(data);
+      case "TEXT":
+        return this.textStage(data);
+      case "CONVERSATIONAL":
+        return this.conversationStage(data);
+      case "PDF":
+        return this.pdfStage(data);
+      case "AUDIO":
+        return this.audioStage(data);
+      case "TMS_GEO":
+        return this.geoStage(data);
+      case "HTML":
+        return this.htmlStage(data);
+      default:
+        return { el: h("div", { class: "ew-hint", text: "This media type has no preview." }), redraw: () => undefined };
     }
   }
 
@@ -249,10 +282,20 @@ export class PreviewPanel {
   }
 
   /** An SVG overlay in the media's frame, redrawn with the visible shapes of `pick`. */
-  private overlay(data: PreviewData, width: number, height: number, pick: () => Shape[],
-    project?: (p: [number, number]) => [number, number]): { el: SVGSVGElement; redraw: () => void } {
-    const el = svg("svg", { class: "ew-overlay", viewBox: `0 0 ${width} ${height}`,
-      preserveAspectRatio: "none", role: "group", "aria-label": "Annotations" });
+  private overlay(
+    data: PreviewData,
+    width: number,
+    height: number,
+    pick: () => Shape[],
+    project?: (p: [number, number]) => [number, number],
+  ): { el: SVGSVGElement; redraw: () => void } {
+    const el = svg("svg", {
+      class: "ew-overlay",
+      viewBox: `0 0 ${width} ${height}`,
+      preserveAspectRatio: "none",
+      role: "group",
+      "aria-label": "Annotations",
+    });
     const masks = new Map<string, string>();
     for (const part of data.media.parts) {
       if (part.role === "mask" && part.shape) masks.set(part.shape, this.blobFor(part));
@@ -262,7 +305,8 @@ export class PreviewPanel {
       const shown = el.getBoundingClientRect().width || el.parentElement?.getBoundingClientRect().width || 0;
       const ctx = this.drawContext(data, shown > 0 ? width / shown : Math.max(width, height) / 600);
       if (project) ctx.project = project;
-      const drawn = pick().filter((s) => this.visible(s))
+      const drawn = pick()
+        .filter((s) => this.visible(s))
         .sort((a, b) => Number(b.kind === "mask") - Number(a.kind === "mask"))
         .map((s) => drawShape(s, ctx, masks.get(s.id), { width, height }))
         .filter((g): g is SVGGElement => g !== null);
@@ -287,8 +331,14 @@ export class PreviewPanel {
     const el = h("div", { class: "ew-stage" });
     sizeStage(el, width, height);
     if (part) {
-      el.append(h("img", { class: "ew-media", src: this.blobFor(part),
-        alt: `Image of line ${data.line + 1}`, draggable: "false" }));
+      el.append(
+        h("img", {
+          class: "ew-media",
+          src: this.blobFor(part),
+          alt: `Image of line ${data.line + 1}`,
+          draggable: "false",
+        }),
+      );
     }
     el.append(layer.el);
     return { el, redraw: layer.redraw };
@@ -309,29 +359,41 @@ export class PreviewPanel {
     sizeStage(box, width, height);
     let video: HTMLVideoElement | null = null;
     let seeking = false;
-    if (part && part.mime.startsWith("video/")) {
+    if (part?.mime.startsWith("video/")) {
       // No native controls: they would cover the lower part of the frame and its boxes.
-      video = h("video", { class: "ew-media", src: this.blobFor(part), preload: "auto", muted: true,
-        playsinline: true, "aria-label": `Video of line ${data.line + 1}` });
+      video = h("video", {
+        class: "ew-media",
+        src: this.blobFor(part),
+        preload: "auto",
+        muted: true,
+        playsinline: true,
+        "aria-label": `Video of line ${data.line + 1}`,
+      });
       video.muted = true;
       video.addEventListener("timeupdate", () => {
         if (seeking || !fps || !video) return;
         const f = Math.floor(video.currentTime * fps) + 1;
         if (f !== current) controls.set(f);
       });
-      video.addEventListener("seeked", () => { seeking = false; });
+      video.addEventListener("seeked", () => {
+        seeking = false;
+      });
       box.append(video);
-    } else if (part && part.mime.startsWith("image/")) {
+    } else if (part?.mime.startsWith("image/")) {
       box.append(h("img", { class: "ew-media", src: this.blobFor(part), alt: `Video of line ${data.line + 1}` }));
     }
     box.append(layer.el);
     const redrawFrame = (): void => {
       layer.redraw();
       const lines = data.classifications.filter((c) => c.scope === "frame" && c.frame === current && this.visible(c));
-      frameList.replaceChildren(classificationBlock(`Frame ${current}`, lines, layers, data.layers.length > 1,
-        "ew-frame-classifications"));
+      frameList.replaceChildren(
+        classificationBlock(`Frame ${current}`, lines, layers, data.layers.length > 1, "ew-frame-classifications"),
+      );
     };
-    const controls = frameControls(frameCount, data.frames, keyFrames,
+    const controls = frameControls(
+      frameCount,
+      data.frames,
+      keyFrames,
       data.shapes.filter((s) => s.kind === "segment" && this.visible(s)),
       (f) => data.features.find((x) => x.name === f)?.color ?? "#888",
       (frame) => {
@@ -341,12 +403,17 @@ export class PreviewPanel {
           video.currentTime = (frame - 1 + 0.5) / fps;
         }
         redrawFrame();
-      });
+      },
+    );
     controls.el.dataset.fps = String(fps);
     if (video) {
       const v = video;
-      const play = h("button", { type: "button", class: "ew-btn ew-play", text: "▶ Play",
-        "aria-label": "Play the video" });
+      const play = h("button", {
+        type: "button",
+        class: "ew-btn ew-play",
+        text: "▶ Play",
+        "aria-label": "Play the video",
+      });
       play.addEventListener("click", () => {
         if (v.paused) void v.play();
         else v.pause();
@@ -398,16 +465,31 @@ export class PreviewPanel {
     const el = h("ol", { class: "ew-transcript", "aria-label": "Conversation" });
     const layers = new Map(data.layers.map((l) => [l.id, l]));
     const redraw = (): void => {
-      el.replaceChildren(...data.media.transcript.map((m) => {
-        const spans = data.shapes.filter((s) => s.kind === "message_span" && s.message_id === m.message_id && this.visible(s));
-        const lines = data.classifications.filter((c) => c.message_id === m.message_id && this.visible(c));
-        const item = h("li", { class: `ew-turn ew-align-${m.align === "right" ? "right" : "left"}`,
-          "data-message": m.message_id },
-        h("span", { class: "ew-actor", text: m.actor }),
-        highlight(m.content, spans, this.spanStyle(data), "ew-message-text"));
-        if (lines.length) item.append(classificationBlock(`Message ${m.message_id}`, lines, layers, data.layers.length > 1, "ew-message-classes"));
-        return item;
-      }));
+      el.replaceChildren(
+        ...data.media.transcript.map((m) => {
+          const spans = data.shapes.filter(
+            (s) => s.kind === "message_span" && s.message_id === m.message_id && this.visible(s),
+          );
+          const lines = data.classifications.filter((c) => c.message_id === m.message_id && this.visible(c));
+          const item = h(
+            "li",
+            { class: `ew-turn ew-align-${m.align === "right" ? "right" : "left"}`, "data-message": m.message_id },
+            h("span", { class: "ew-actor", text: m.actor }),
+            highlight(m.content, spans, this.spanStyle(data), "ew-message-text"),
+          );
+          if (lines.length)
+            item.append(
+              classificationBlock(
+                `Message ${m.message_id}`,
+                lines,
+                layers,
+                data.layers.length > 1,
+                "ew-message-classes",
+              ),
+            );
+          return item;
+        }),
+      );
     };
     return { el, redraw };
   }
@@ -432,15 +514,32 @@ export class PreviewPanel {
       sizeStage(box, pw, ph);
       const onPage = (): Shape[] => data.shapes.filter((s) => s.page === number).map((s) => scaleToPage(s, pw, ph));
       const layer = this.overlay(data, pw, ph, onPage);
-      box.replaceChildren(...(urls[index] ? [h("img", { class: "ew-media", src: urls[index]!,
-        alt: `Page ${number} of line ${data.line + 1}` })] : []), layer.el);
+      const url = urls[index];
+      box.replaceChildren(
+        ...(url ? [h("img", { class: "ew-media", src: url, alt: `Page ${number} of line ${data.line + 1}` })] : []),
+        layer.el,
+      );
       layer.redraw();
-      missing.replaceChildren(...data.shapes.filter((s) => s.kind === "document_tokens" && s.page === number &&
-        !(s.coordinates as { boxes: Box[] }).boxes.length && this.visible(s))
-        .map((s) => h("li", { text: `${s.name}: its text is not found on this page, so it is listed, not drawn.` })));
+      missing.replaceChildren(
+        ...data.shapes
+          .filter(
+            (s) =>
+              s.kind === "document_tokens" &&
+              s.page === number &&
+              !(s.coordinates as { boxes: Box[] }).boxes.length &&
+              this.visible(s),
+          )
+          .map((s) => h("li", { text: `${s.name}: its text is not found on this page, so it is listed, not drawn.` })),
+      );
     };
-    prev.addEventListener("click", () => { index -= 1; show(); });
-    next.addEventListener("click", () => { index += 1; show(); });
+    prev.addEventListener("click", () => {
+      index -= 1;
+      show();
+    });
+    next.addEventListener("click", () => {
+      index += 1;
+      show();
+    });
     // Pages carry small print: zoom doubles the page inside a scrolling box.
     const zoom = h("button", { type: "button", class: "ew-btn", text: "Zoom 2×", "aria-pressed": "false" });
     const scroller = h("div", { class: "ew-page-scroll" }, box);
@@ -458,24 +557,35 @@ export class PreviewPanel {
     const part = this.mediaPart(data);
     const el = h("div", { class: "ew-audio" });
     if (part) {
-      el.append(h("audio", { src: this.blobFor(part), controls: true, preload: "auto",
-        "aria-label": `Audio of line ${data.line + 1}` }));
+      el.append(
+        h("audio", {
+          src: this.blobFor(part),
+          controls: true,
+          preload: "auto",
+          "aria-label": `Audio of line ${data.line + 1}`,
+        }),
+      );
     }
     el.append(waveform(data.media.waveform, data.media.duration_s, `Waveform of line ${data.line + 1}`));
     return { el, redraw: () => undefined };
   }
 
   private geoStage(data: PreviewData): Stage {
-    const [[west, south], [east, north]] = data.bounds ?? [[0, 0], [1, 1]];
+    const [[west, south], [east, north]] = data.bounds ?? [
+      [0, 0],
+      [1, 1],
+    ];
     // Plate carrée with x shrunk by cos(latitude): shapes keep their look at the tile's
     // latitude without a map library.
-    const k = Math.cos(((south + north) / 2) * Math.PI / 180);
+    const k = Math.cos((((south + north) / 2) * Math.PI) / 180);
     const spanX = Math.max((east - west) * k, 1e-9);
     const spanY = Math.max(north - south, 1e-9);
     const width = 1000;
     const height = Math.round((1000 * spanY) / spanX);
-    const project = (p: [number, number]): [number, number] =>
-      [((p[0] - west) * k * width) / spanX, ((north - p[1]) * height) / spanY];
+    const project = (p: [number, number]): [number, number] => [
+      ((p[0] - west) * k * width) / spanX,
+      ((north - p[1]) * height) / spanY,
+    ];
     const part = this.mediaPart(data);
     const layer = this.overlay(data, width, height, () => data.shapes, project);
     const el = h("div", { class: "ew-stage ew-geo" });
@@ -488,8 +598,12 @@ export class PreviewPanel {
 
   private htmlStage(data: PreviewData): Stage {
     const text = this.decoded(data);
-    const frame = h("iframe", { class: "ew-html", sandbox: "", referrerpolicy: "no-referrer",
-      title: `HTML page of line ${data.line + 1}` });
+    const frame = h("iframe", {
+      class: "ew-html",
+      sandbox: "",
+      referrerpolicy: "no-referrer",
+      title: `HTML page of line ${data.line + 1}`,
+    });
     // srcdoc with an empty sandbox: no scripts, no same origin, no navigation to the row URL.
     if (text !== null) frame.srcdoc = text;
     return { el: frame, redraw: () => undefined };
@@ -544,14 +658,22 @@ function layerTag(layer: Layer, layers: Map<string, Layer>): string {
   return labels.length > 1 ? `label ${labels.indexOf(layer) + 1}` : "label";
 }
 
-function classificationBlock(title: string, lines: Classification[], layers: Map<string, Layer>,
-  many: boolean, cls: string): HTMLElement {
+function classificationBlock(
+  title: string,
+  lines: Classification[],
+  layers: Map<string, Layer>,
+  many: boolean,
+  cls: string,
+): HTMLElement {
   const list = h("ul", { class: "ew-class-list", "aria-label": title });
   for (const c of lines) {
     const layer = layers.get(c.layer);
-    const item = h("li", { class: `ew-class ew-depth-${Math.min(c.depth, 4)}` },
+    const item = h(
+      "li",
+      { class: `ew-class ew-depth-${Math.min(c.depth, 4)}` },
       h("span", { class: "ew-class-name", text: `${c.feature}: ` }),
-      h("span", { class: "ew-class-answer", text: c.answer }));
+      h("span", { class: "ew-class-answer", text: c.answer }),
+    );
     if (many && layer) {
       item.append(h("span", { class: "ew-class-layer", text: ` (${layerTag(layer, layers)})`, title: layer.name }));
     }
@@ -568,8 +690,12 @@ function relationshipList(rels: Shape[], shapes: Shape[]): HTMLElement {
     const c = r.coordinates as { source: string | null; target: string | null };
     const a = c.source ? byId.get(c.source) : undefined;
     const b = c.target ? byId.get(c.target) : undefined;
-    list.append(h("li", { "aria-label": r.name,
-      text: `${r.feature}: ${a?.text ?? a?.feature ?? "?"} → ${b?.text ?? b?.feature ?? "?"}` }));
+    list.append(
+      h("li", {
+        "aria-label": r.name,
+        text: `${r.feature}: ${a?.text ?? a?.feature ?? "?"} → ${b?.text ?? b?.feature ?? "?"}`,
+      }),
+    );
   }
   return list;
 }

@@ -1,19 +1,21 @@
 // export-widget front end: configure an export, watch it run, page through its rows.
 // Traits: `config` is ours to write; `status`, `catalog` and `validation` are the kernel's.
 
+import type { AnyWidget } from "@anywidget/types";
 import { mountControls } from "./controls";
 import { h } from "./dom";
+import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
 import { mountPreview } from "./preview";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
-import type { Model } from "./types";
+import type { Model, WidgetModel } from "./types";
 import { mountViewer } from "./viewer";
 
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [mountControls, mountProgress, mountViewer, mountPreview];
+const PARTS: MountPart[] = [mountControls, mountProgress, mountViewer, mountPreview, mountHistory];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);
@@ -37,7 +39,5 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
 }
 
 export default {
-  render({ model, el }: { model: unknown; el: HTMLElement }): () => void {
-    return renderWidget(model as Model, el);
-  },
-};
+  render: ({ model, el }) => renderWidget(model, el),
+} satisfies AnyWidget<WidgetModel>;

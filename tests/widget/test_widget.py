@@ -5,7 +5,9 @@ The custom-message handler is driven directly, with `send` captured, as the brow
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from export_widget.client import Client, JsonConverter, NetworkError, RetryPolicy, StreamType
+from export_widget.client import (
+    Client,
+    JsonConverter,
+    NetworkError,
+    RetryPolicy,
+    StreamType,
+    validation,
+)
 from export_widget.client.task import ExportTask
 from export_widget.server.runner import LocalServer, start_local_server
 from export_widget.session import ExportSession
@@ -168,6 +177,28 @@ def test_export_kwargs_is_the_exact_export_call(widget, client):
     direct.wait_till_done()
     widget.start()
     assert widget.wait(timeout=60)["rows"] == (direct.get_total_lines(StreamType.RESULT) or 0)
+
+
+def test_a_click_on_export_runs_the_rules_once(widget, monkeypatch):
+    """The form's edit validated the config; the start reuses that answer, so between the
+    click and the mutation only the client's own check runs."""
+    calls: list[str] = []
+    real = validation.field_errors
+
+    def counted(scope: str, params: Any, filters: Any) -> dict[str, str]:
+        calls.append(scope)
+        return real(scope, params, filters)
+
+    monkeypatch.setattr(validation, "field_errors", counted)
+    config = project_config(widget)
+    widget.config = config  # the form commits as the user edits
+    assert len(calls) == 1 and widget.validation == {}
+    calls.clear()
+    rec = Recorder(widget)
+    message(widget, type="start", id="once", config=dict(config))
+    assert rec.reply("once")["ok"] is True
+    assert widget.wait(timeout=60)["state"] == "done"
+    assert calls == ["project"]
 
 
 def test_a_bad_start_is_refused_with_the_fields_named(widget):
@@ -420,3 +451,38 @@ def test_closing_the_widget_cancels_its_export(big_client):
     assert widget.session is not None
     final = widget.session.wait(timeout=60)
     assert final["state"] == "cancelled"
+
+
+def spool_descriptors() -> list[str]:
+    """Open descriptors of this process on spool files (deleted files included)."""
+    targets = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # the one listing the directory is gone already
+            targets.append(os.readlink(fd))
+    return [target for target in targets if "export-widget-spool-" in target]
+
+
+def test_a_widget_closes_the_spools_of_every_export_it_ran(client):
+    before = len(spool_descriptors())
+    widget = ExportWidget(client)
+    config = project_config(widget)
+    for _ in range(3):
+        widget.start(config)
+        assert widget.wait(timeout=60)["state"] == "done"
+        # Only the latest export's spools (rows and errors: data and index each) stay open.
+        assert len(spool_descriptors()) == before + 4
+    directory = widget.session.rows.directory if widget.session else None
+    widget.close()
+    assert len(spool_descriptors()) == before
+    assert directory is not None and not directory.exists()
+
+
+def test_closing_from_a_status_observer_closes_the_spools_when_the_export_ends(big_client):
+    before = len(spool_descriptors())
+    widget = ExportWidget(big_client)
+    widget.observe(lambda change: widget.close() if change["new"]["state"] == "streaming"
+                   else None, names=["status"])
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    assert widget.session is not None
+    assert widget.session.wait(timeout=60)["state"] == "cancelled"
+    assert len(spool_descriptors()) == before

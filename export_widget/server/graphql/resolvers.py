@@ -16,27 +16,27 @@ from ariadne import ObjectType, QueryType, load_schema_from_path, make_executabl
 from graphql import GraphQLSchema
 
 from export_widget.server.graphql.context import (
-    MAX_PAGE,
+    MAX_PAGE_SIZE,
     ApiError,
     ApiState,
     GraphQLResolveInfo,
-    SpecFactory,
     Workspace,
     bad_input,
     caller_of,
+    check_task_reader,
     state_of,
 )
 from export_widget.server.graphql.scalars import SCALARS
 from export_widget.server.graphql.tasks import mutation, task_type
 
-__all__ = ["ApiError", "ApiState", "SpecFactory", "Workspace", "build_schema"]
+__all__ = ["ApiError", "ApiState", "Workspace", "build_schema"]
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 
 
 def _page(items: list[dict[str, Any]], skip: int | None, first: int | None) -> list[Any]:
     start = max(skip or 0, 0)
-    count = MAX_PAGE if first is None else first
+    count = MAX_PAGE_SIZE if first is None else first
     return items[start : start + count]
 
 
@@ -124,7 +124,7 @@ def _listing(method: str) -> Any:
         skip: int | None = None, first: int | None = None,
     ) -> Any:
         lookup = getattr(state_of(info).workspace, method)
-        size = MAX_PAGE if first is None else first
+        size = MAX_PAGE_SIZE if first is None else first
         where = {k: v for k, v in (where or {}).items() if (k, v) != ("deleted", False)}
         if not where:
             # The SDK always asks for `deleted: false`; nothing here is deleted.
@@ -144,7 +144,10 @@ query.set_field("models", _listing("models"))
 def resolve_task(_: Any, info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
     if not where or not where.get("id"):
         return None
-    return state_of(info).engine.tasks.get(where["id"])
+    task = state_of(info).engine.tasks.get(where["id"])
+    if task is not None:
+        check_task_reader(info, task.created_by, f"task {task.id}")
+    return task
 
 
 # -- objects ------------------------------------------------------------------------------
@@ -157,10 +160,11 @@ def resolve_created_tasks(
     user: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None,
     skip: int | None = None, first: int | None = None,
 ) -> Any:
+    check_task_reader(info, user["id"], f"createdTasks of user {user['id']}")
     where = where or {}
     tasks = state_of(info).engine.tasks.list_for_user(
         user["id"], task_id=where.get("id"), skip=skip or 0,
-        first=MAX_PAGE if first is None else first,
+        first=MAX_PAGE_SIZE if first is None else first,
     )
     if where.get("status"):
         tasks = [t for t in tasks if t.status.value == where["status"]]
@@ -201,7 +205,7 @@ def resolve_model_runs(
     first: int | None = None,
 ) -> Any:
     return state_of(info).workspace.model_runs(model["id"], skip=max(skip or 0, 0),
-                                             first=MAX_PAGE if first is None else first)
+                                             first=MAX_PAGE_SIZE if first is None else first)
 
 
 data_row_type = ObjectType("DataRow")
