@@ -25,7 +25,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 from urllib.parse import urlsplit
@@ -254,22 +254,35 @@ class MediaFetcher:
         _score_masks(preview, decoded)
 
     def _mask_bits(self, shape: Shape, decoded: dict[str, BoolArray]) -> BoolArray:
-        from PIL import Image
-
         url = shape["coordinates"]["url"]
         colour = shape["coordinates"]["color"]
         key = f"{url}|{colour}"
         if key not in decoded:
-            data, _mime = self.fetch(url, self.cap_bytes)
-            with Image.open(io.BytesIO(data)) as im:
-                if colour:
-                    rgb = np.asarray(im.convert("RGB"))
-                    decoded[key] = np.all(rgb == np.asarray(colour, dtype=rgb.dtype), axis=-1)
-                else:
-                    decoded[key] = np.asarray(im.convert("L")) > 127
+            decoded[key] = self.mask_pixels(url, colour)
         shape_bits: BoolArray = decoded[key]
         decoded[shape["id"]] = shape_bits
         return shape_bits
+
+    def mask_pixels(self, url: str, colour: list[int] | None = None) -> BoolArray:
+        """The pixels of a mask image: where it has `colour` (a composite mask), else where
+        it is light (a single-object mask, white on black)."""
+        from PIL import Image
+
+        data, _mime = self.fetch(url, self.cap_bytes)
+        with Image.open(io.BytesIO(data)) as im:
+            if colour:
+                rgb = np.asarray(im.convert("RGB"))
+                bits: BoolArray = np.all(rgb == np.asarray(colour, dtype=rgb.dtype), axis=-1)
+                return bits
+            light: BoolArray = np.asarray(im.convert("L")) > 127
+            return light
+
+    def mask_array(self, mask: Mapping[str, Any]) -> BoolArray:
+        """A row's `mask` / `composite_mask` dict as pixels (what `model_run_metrics` takes as
+        `masks=`); MediaError says why a mask cannot be read."""
+        colour = mask.get("color_rgb")
+        return self.mask_pixels(str(mask.get("url", "")),
+                                [int(v) for v in colour] if colour else None)
 
     def _file(self, out: Prepared) -> None:
         data, mime = self.fetch(out.preview["row_data"], self.cap_bytes)

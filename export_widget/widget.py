@@ -17,6 +17,7 @@ survives the kernel; `reopen`, `attach` and `history()` work on those entries.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import pathlib
@@ -32,7 +33,7 @@ from .demo import demo_client
 from .export_request import ExportRequest
 from .history import Entry, History
 from .history_session import HistorySession, StoredExport
-from .media import Preview
+from .media import MediaFetcher, Preview
 from .messages import ErrorReply, PreviewReply, Status, idle_status
 from .preview import PreviewService
 from .routes import ROUTES
@@ -232,7 +233,14 @@ class ExportWidget(anywidget.AnyWidget):
         from .inspect import model_run_metrics
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
+        if masks is not None:
+            return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
+        # Masks in different files are compared by their pixels, fetched as the preview does.
+        if isinstance(self_or_cls, ExportWidget):
+            return model_run_metrics(_resolve(store, entry), iou=iou,
+                                     masks=self_or_cls.preview_service.fetcher.mask_array)
+        with contextlib.closing(MediaFetcher()) as fetcher:
+            return model_run_metrics(_resolve(store, entry), iou=iou, masks=fetcher.mask_array)
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""

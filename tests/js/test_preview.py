@@ -307,3 +307,25 @@ def test_row_strings_are_drawn_as_text_never_as_html(page, demo_rows, fetcher):
     expect(page.locator(".ew-classifications")).to_contain_text(evil)
     expect(page.locator(".ew-preview img[src='x']")).to_have_count(0)
     assert page.evaluate("() => window.__pwned") is None
+
+
+def test_paging_100_rows_with_the_preview_open_leaves_only_the_shown_rows_blobs(
+        page, demo_rows, fetcher):
+    rows = [demo_rows["IMAGE"][k % 3] for k in range(100)]
+    show(page, fetcher, rows)
+    page.evaluate("""() => { window.__blobs = {created: 0, revoked: 0};
+        const create = URL.createObjectURL, revoke = URL.revokeObjectURL;
+        URL.createObjectURL = (b) => { window.__blobs.created++; return create(b); };
+        URL.revokeObjectURL = (u) => { window.__blobs.revoked++; revoke(u); }; }""")
+    title = page.locator(".ew-preview-title")
+    page.get_by_role("button", name="Preview the next row").focus()
+    for line in range(2, 101):
+        page.keyboard.press("ArrowDown")
+        expect(title).to_contain_text(f"line {line} ")
+    expect(page.get_by_role("button", name="Preview the next row")).to_be_disabled()
+    counts = page.evaluate("() => window.__blobs")
+    assert counts["created"] == 99 * 2  # the image and its mask, per row
+    assert counts["created"] - counts["revoked"] == 2
+    expect(page.locator(".ew-preview")).to_have_attribute("data-live-blobs", "2")
+    expect(page.locator('.ew-row-node[data-line="100"]')).to_have_attribute(
+        "aria-selected", "true")
