@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import threading
 import time
@@ -11,6 +12,13 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from export_widget.server.process import API_KEY_ENV
+from export_widget.server.retention import (
+    RETENTION_DAYS_ENV,
+    RETENTION_SIZE_ENV,
+    Retention,
+    parse_size,
+)
 from export_widget.server.runner import DEFAULT_DATA_DIR, build_server
 
 
@@ -25,16 +33,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to bind (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any)")
-    serve.add_argument("--api-key", default=None,
-                       help="the API key clients must send (default: generated)")
+    serve.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
+                       help=f"the API key clients must send (default: ${API_KEY_ENV}, else "
+                            "generated); the environment variable keeps it out of `ps`")
     serve.add_argument("--rows", type=int, default=0,
                        help="with --demo: grow the large image project to N rows")
     # For a parent that starts the server as its child (the widget in a kernel).
     serve.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--remove-data-dir", action="store_true", help=argparse.SUPPRESS)
+    # String defaults go through `type` too, so the environment is checked like the flag.
+    serve.add_argument("--retention-days", type=float, default=os.environ.get(RETENTION_DAYS_ENV),
+                       help=f"delete finished exports' files after this many days (default: "
+                            f"${RETENTION_DAYS_ENV}, else kept)")
+    serve.add_argument("--retention-size", type=size, default=os.environ.get(RETENTION_SIZE_ENV),
+                       help=f"keep finished exports' files under this total, e.g. 10G, oldest "
+                            f"deleted first (default: ${RETENTION_SIZE_ENV}, else no limit)")
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR),
                        help=f"where exports and the default store live (default "
                             f"{DEFAULT_DATA_DIR}/)")
     return parser
+
+
+def size(text: str) -> int:
+    """A byte count like 500M or 10G (argparse names this function in its errors)."""
+    return parse_size(text)
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -46,6 +68,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--rows: only applies with --demo"
     if args.api_key is not None and not args.api_key.strip():
         return "--api-key: must not be empty"
+    if args.retention_days is not None and not args.retention_days > 0:
+        return f"--retention-days: must be > 0, got {args.retention_days:g}"
     return None
 
 
@@ -55,7 +79,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"export-widget serve: {problem}", file=sys.stderr)
         return 2
     parts = build_server(db_url=args.db, demo=args.demo, rows=args.rows, api_key=args.api_key,
-                         data_dir=args.data_dir)
+                         data_dir=args.data_dir,
+                         retention=Retention(args.retention_days, args.retention_size))
     config = uvicorn.Config(parts.app, host=args.host, port=args.port, log_level="warning",
                             lifespan="off")
     server = uvicorn.Server(config)
@@ -79,6 +104,9 @@ def serve(args: argparse.Namespace) -> int:
         server.run()
     finally:
         parts.engine.close()
+        parts.store.dispose()
+        if args.remove_data_dir:
+            shutil.rmtree(parts.data_dir, ignore_errors=True)
     return 0
 
 

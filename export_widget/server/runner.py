@@ -11,6 +11,7 @@ so a server started again on the same ones serves the same exports.
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import socket
 import threading
@@ -28,6 +29,7 @@ from export_widget.server.api import create_app
 from export_widget.server.engine import ExportEngine
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
+from export_widget.server.retention import Retention
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
 
@@ -77,6 +79,7 @@ class ServerParts:
 def build_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
+    retention: Retention | None = None,
 ) -> ServerParts:
     """Open (and seed) the store, recover tasks, and build the ASGI app."""
     from export_widget.server.demo.media import render_media
@@ -84,7 +87,11 @@ def build_server(
     from export_widget.server.workspace import Workspace
 
     directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    # The store and the exports hold the workspace's data: only their owner reads them.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if db_url is None:
+        store_file = (directory / "store.sqlite").resolve()
+        os.close(os.open(store_file, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite keeps the mode
     url = db_url or f"sqlite:///{(directory / 'store.sqlite').resolve()}"
     store = open_store(url)
     if demo:
@@ -93,7 +100,8 @@ def build_server(
         seed_demo(store, rows=rows)
     key = api_key or f"ew_{secrets.token_urlsafe(24)}"
     workspace = Workspace(store)
-    engine = ExportEngine(TaskStore(store), directory, StoreRowSource(store), workers=workers)
+    engine = ExportEngine(TaskStore(store), directory, StoreRowSource(store), workers=workers,
+                          retention=retention)
     state = ApiState(
         workspace=workspace,
         engine=engine,
@@ -160,10 +168,11 @@ class LocalServer:
 def start_local_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, host: str = "127.0.0.1",
     port: int = 0, api_key: str | None = None, data_dir: str | Path | None = None,
+    retention: Retention | None = None,
 ) -> LocalServer:
     """Start the server in a daemon thread and return once it accepts connections."""
     parts = build_server(db_url=db_url, demo=demo, rows=rows, api_key=api_key,
-                         data_dir=data_dir)
+                         data_dir=data_dir, retention=retention)
     chosen = port or free_port(host)
     config = uvicorn.Config(parts.app, host=host, port=chosen, log_level="warning",
                             access_log=False, lifespan="off")

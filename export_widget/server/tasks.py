@@ -301,6 +301,12 @@ class TaskStore:
                 )
             )
 
+    def files_removed(self, task_id: str, reason: str) -> None:
+        """Record that a finished task's files are gone: its streams read as empty."""
+        with self._engine.begin() as conn:
+            conn.execute(update(export_tasks).where(export_tasks.c.id == task_id)
+                         .values(failure_reason=reason, updated_at=now_ms(), **_NO_STREAMS))
+
     def finish(self, task_id: str, status: TaskStatus, reason: str | None = None, *,
                clear_streams: bool = False) -> None:
         """End a running task (COMPLETE, FAILED or CANCELED); a finished task never changes.
