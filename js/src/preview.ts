@@ -74,8 +74,8 @@ export class PreviewPanel {
     });
     this.prevBtn.addEventListener("click", () => this.step(-1));
     this.nextBtn.addEventListener("click", () => this.step(1));
-    this.note = h("div", { class: "ew-note", role: "status", "aria-live": "polite" });
-    this.error = h("div", { class: "ew-error ew-preview-error", role: "alert" });
+    this.note = h("div", { class: "ew-preview-note", role: "status", "aria-live": "polite" });
+    this.error = h("div", { class: "ew-preview-error", role: "alert" });
     this.hint = h("div", { class: "ew-hint ew-span-hint", "aria-live": "polite" });
     this.body = h("div", { class: "ew-preview-stage-box" });
     this.side = h("div", { class: "ew-preview-side" });
