@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
-from . import history_routes, preview_routes
+from . import history_routes, inspect_routes, preview_routes
 from .messages import (
     PAGE_LINES_MAX,
     ActionReply,
@@ -89,5 +89,7 @@ ROUTES: dict[str, Handler] = {
 }
 # The History and Compare panels; the widget is both an Exporter and a HistoryHost.
 ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
+# Find, Table and Save; the widget is also `inspect_routes.Inspected`.
+ROUTES.update(cast("dict[str, Handler]", inspect_routes.ROUTES))
 # The Preview panel; the widget is a PreviewHost too.
 ROUTES.update(cast("dict[str, Handler]", preview_routes.ROUTES))

@@ -101,6 +101,20 @@ def stream_paths(task_dir: Path, stream: StreamName) -> tuple[Path, Path]:
     return task_dir / f"{name}.ndjson", task_dir / f"{name}.idx"
 
 
+class LineWriter(Protocol):
+    """Where a running task appends one stream's lines (files here; chunk rows for the
+    team server); `flush` returns what the next commit may publish."""
+
+    size: int
+    lines: int
+
+    def append(self, line: bytes) -> None: ...
+
+    def flush(self) -> Committed: ...
+
+    def close(self) -> None: ...
+
+
 class StreamWriter:
     """Appends lines to one stream's data file and its index; `flush` makes them durable."""
 
@@ -241,7 +255,7 @@ class ExportEngine:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         self._retention = retention or Retention()
         self._sweep_lock = threading.Lock()
-        tasks.recover_interrupted()
+        self._recover_interrupted()
         if self._retention.limited:
             self.sweep()
             threading.Thread(target=self._sweep_every, args=(sweep_seconds,),
@@ -380,7 +394,8 @@ class ExportEngine:
         task_dir = self.task_dir(task_id)
         try:
             task_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+            writers: dict[StreamName, LineWriter] = {
+                s: StreamWriter(task_dir, s) for s in StreamName}
         except OSError as exc:
             if is_disk_full(exc):
                 raise
@@ -389,9 +404,9 @@ class ExportEngine:
         try:
             try:
                 self._write_streams(task_id, prepared, writers, cancel)
-            except _Canceled:
+            except ExportCanceled:
                 outcome = (TaskStatus.CANCELED, CANCELED_BY_USER)
-            except _Stopped:
+            except ExportStopped:
                 outcome = (TaskStatus.FAILED, INTERRUPTED)
             except Exception as exc:
                 if is_disk_full(exc):
@@ -406,7 +421,7 @@ class ExportEngine:
         return outcome
 
     def _write_streams(
-        self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, StreamWriter],
+        self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, LineWriter],
         cancel: threading.Event,
     ) -> None:
         total = prepared.lines
@@ -417,9 +432,9 @@ class ExportEngine:
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
         for batch in prepared.batches():
             if self._stopping.is_set():
-                raise _Stopped
+                raise ExportStopped
             if cancel.is_set():
-                raise _Canceled
+                raise ExportCanceled
             for kind, obj in batch:
                 if kind == "row":
                     ok, line = _dump_row(obj)
@@ -439,7 +454,7 @@ class ExportEngine:
                 since_commit, last_commit = 0, time.monotonic()
 
     def _commit(
-        self, task_id: str, writers: dict[StreamName, StreamWriter], percent: float | None
+        self, task_id: str, writers: dict[StreamName, LineWriter], percent: float | None
     ) -> None:
         result = writers[StreamName.RESULT].flush()
         errors = writers[StreamName.ERRORS].flush()
@@ -505,14 +520,19 @@ class ExportEngine:
         """Stop: running tasks end FAILED (interrupted), keeping what they wrote."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        # This process is the only one running exports on this store, so whatever is still
+        # running was cut short by a stop.
         self.tasks.recover_interrupted()
 
 
-class _Stopped(Exception):
+class ExportStopped(Exception):
     pass
 
 
-class _Canceled(Exception):
+class ExportCanceled(Exception):
     pass
 
 

@@ -32,8 +32,10 @@ from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.retention import Retention
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
+from export_widget.server.team.leases import LEASE_SECONDS
 
 DEFAULT_DATA_DIR = Path(".export-widget")
+SECRET_ENV = "EXPORT_WIDGET_SIGNING_SECRET"
 
 
 class StoreRowSource:
@@ -79,9 +81,14 @@ class ServerParts:
 def build_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
-    retention: Retention | None = None,
+    retention: Retention | None = None, lease_seconds: float = LEASE_SECONDS,
 ) -> ServerParts:
-    """Open (and seed) the store, recover tasks, and build the ASGI app."""
+    """Open (and seed) the store, recover tasks, and build the ASGI app.
+
+    On SQLite this process is the only one running exports and keeps their streams in
+    `data_dir`; on PostgreSQL it is one of a team of processes sharing the database, which
+    holds the streams too (`lease_seconds`: how long a dead process's exports wait before
+    another process takes them over)."""
     from export_widget.server.demo.media import render_media
     from export_widget.server.store import open_store
     from export_widget.server.workspace import Workspace
@@ -98,18 +105,39 @@ def build_server(
         from export_widget.server.demo.seed import seed_demo
 
         seed_demo(store, rows=rows)
-    key = api_key or f"ew_{secrets.token_urlsafe(24)}"
+    key = api_key or new_api_key()
     workspace = Workspace(store)
-    engine = ExportEngine(TaskStore(store), directory, StoreRowSource(store), workers=workers,
-                          retention=retention)
+    engine = _export_engine(store, directory, workers, retention, lease_seconds)
     state = ApiState(
         workspace=workspace,
         engine=engine,
-        signer=ChunkSigner(load_or_create_secret(directory), max_age=link_max_age),
+        signer=ChunkSigner(signing_secret(directory), max_age=link_max_age),
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
                        api_key=key)
+
+
+def new_api_key() -> str:
+    return f"ew_{secrets.token_urlsafe(24)}"
+
+
+def _export_engine(store: Engine, directory: Path, workers: int, retention: Retention | None,
+                   lease_seconds: float) -> ExportEngine:
+    tasks, source = TaskStore(store), StoreRowSource(store)
+    if store.dialect.name != "postgresql":
+        return ExportEngine(tasks, directory, source, workers=workers, retention=retention)
+    from export_widget.server.team.engine import TeamExportEngine
+
+    return TeamExportEngine(tasks, store, directory, source, retention=retention,
+                            workers=workers, lease_seconds=lease_seconds)
+
+
+def signing_secret(directory: Path) -> bytes:
+    """The chunk-URL signing secret: $EXPORT_WIDGET_SIGNING_SECRET when set (every process
+    of a team server must sign alike), else the one kept in the data dir."""
+    shared = os.environ.get(SECRET_ENV, "").strip()
+    return shared.encode() if shared else load_or_create_secret(directory)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -6,9 +6,11 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from postgres_support import BACKENDS
 from sqlalchemy import create_engine
 
 from export_widget.cli import main
@@ -23,6 +25,8 @@ from export_widget.server.retention import (
 )
 from export_widget.server.runner import LocalServer, build_server
 from export_widget.server.tasks import StreamName, TaskStatus, TaskStore, export_tasks
+from export_widget.server.team.chunks import export_chunks
+from export_widget.server.team.engine import TeamExportEngine
 
 from .test_api import CATALOG_EXPORT, HEADER, data, gql
 from .test_disk_full import SizedSource
@@ -32,11 +36,30 @@ def _spec(rows: int = 10, size: int = 1_000) -> ExportSpec:
     return ExportSpec("catalog", params={"rows": rows, "size": size}, created_by="u1")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[sa.Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'tasks.sqlite'}")
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tasks.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").new_database()
+    engine = create_engine(url)
     yield engine
     engine.dispose()
+
+
+def _engine(store: sa.Engine, tmp_path: Path, source: SizedSource, **kw: Any) -> ExportEngine:
+    if store.dialect.name == "postgresql":
+        return TeamExportEngine(TaskStore(store), store, tmp_path / "data", source, **kw)
+    return ExportEngine(TaskStore(store), tmp_path / "data", source, **kw)
+
+
+def _stored(store: sa.Engine, data_dir: Path, task_id: str) -> bool:
+    """Whether an export's bytes are still kept: its files, or its chunk rows."""
+    if store.dialect.name == "sqlite":
+        return (data_dir / "exports" / task_id).exists()
+    with store.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(export_chunks).where(
+            export_chunks.c.task_id == task_id)).scalar_one() > 0
 
 
 def _finish(engine: ExportEngine, spec: ExportSpec) -> str:
@@ -59,10 +82,9 @@ def test_files_to_delete_keeps_the_newest_within_age_and_size() -> None:
 
 
 def test_a_size_budget_deletes_the_oldest_exports_files(tmp_path: Path, store: sa.Engine) -> None:
-    engine = ExportEngine(TaskStore(store), tmp_path / "data", SizedSource(),
-                          retention=Retention(max_total_bytes=25_000))
+    engine = _engine(store, tmp_path, SizedSource(), retention=Retention(max_total_bytes=25_000))
     first, second, third = (_finish(engine, _spec()) for _ in range(3))  # ~10 kB each
-    assert not (tmp_path / "data" / "exports" / first).exists()
+    assert not _stored(store, tmp_path / "data", first)
     gone = engine.tasks.get(first)
     assert gone is not None and gone.status is TaskStatus.COMPLETE
     assert gone.failure_reason == ("expired: files deleted to keep exports under 25,000 bytes "
@@ -75,15 +97,14 @@ def test_a_size_budget_deletes_the_oldest_exports_files(tmp_path: Path, store: s
 
 
 def test_an_age_limit_deletes_exports_older_than_it(tmp_path: Path, store: sa.Engine) -> None:
-    engine = ExportEngine(TaskStore(store), tmp_path / "data", SizedSource(),
-                          retention=Retention(max_age_days=2))
+    engine = _engine(store, tmp_path, SizedSource(), retention=Retention(max_age_days=2))
     old, recent = _finish(engine, _spec()), _finish(engine, _spec())
     with store.begin() as conn:
         conn.execute(export_tasks.update().where(export_tasks.c.id == old)
                      .values(updated_at=export_tasks.c.updated_at - 3 * DAY_MS))
     assert engine.sweep() == [old]
-    assert not (tmp_path / "data" / "exports" / old).exists()
-    assert (tmp_path / "data" / "exports" / recent).exists()
+    assert not _stored(store, tmp_path / "data", old)
+    assert _stored(store, tmp_path / "data", recent)
     engine.close()
 
 
@@ -98,8 +119,7 @@ def test_a_running_export_keeps_its_files(tmp_path: Path, store: sa.Engine) -> N
                     gate.wait(10)
             return Waiting(5, 10)
 
-    engine = ExportEngine(TaskStore(store), tmp_path / "data", Blocking(),
-                          retention=Retention(max_total_bytes=0))
+    engine = _engine(store, tmp_path, Blocking(), retention=Retention(max_total_bytes=0))
     running = engine.start_export(_spec())
     with pytest.raises(ValueError, match=r"taskId: task \w+ is still running; cancel it first"):
         engine.delete_files(running.id)
@@ -115,12 +135,12 @@ def test_delete_export_task_files_over_graphql(server: LocalServer) -> None:
         "streamable": True}}))
     task_id = out["exportDataRowsInCatalog"]["taskId"]
     server.engine.wait(task_id, timeout=30)
-    assert (server.data_dir / "exports" / task_id).exists()
+    assert _stored(server.parts.store, server.data_dir, task_id)
     deleted = data(gql(server, """mutation D($id: ID!){deleteExportTaskFiles(taskId: $id){
       id status failureReason}}""", {"id": task_id}))["deleteExportTaskFiles"]
     assert deleted == {"id": task_id, "status": "COMPLETE",
                        "failureReason": "deleted: the export's files were deleted on request"}
-    assert not (server.data_dir / "exports" / task_id).exists()
+    assert not _stored(server.parts.store, server.data_dir, task_id)
     header = data(gql(server, HEADER, {"where": {"id": task_id}, "streamType": "RESULT"}))
     assert header["task"]["exportMetadataHeader"] is None
 
