@@ -108,6 +108,23 @@ def _input(kind: str, target: Any, query_: Any, params_: Any, name: Any) -> dict
     return {"taskName": name, "filters": filters, "params": params_, "streamable": True}
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in [key, *_strings(item)]]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def _without_input(message: str, input_: dict[str, Any]) -> str:
+    """The message less what it echoes of the input: a task named "WHERE" may be quoted."""
+    for text in sorted({t for t in _strings(input_) if t}, key=len, reverse=True):
+        message = message.replace(text, "")
+    return message
+
+
 def _check(http: httpx.Client, kind: str, input_: dict[str, Any]) -> None:
     response = http.post("/graphql", json={"query": MUTATIONS[kind],
                                            "variables": {"input": input_}})
@@ -115,7 +132,7 @@ def _check(http: httpx.Client, kind: str, input_: dict[str, Any]) -> None:
     for error in response.json().get("errors") or []:
         message, code = error["message"], error["extensions"]["code"]
         assert code != "INTERNAL_SERVER_ERROR", message
-        assert not SQL.search(message), message
+        assert not SQL.search(_without_input(message, input_)), message
         assert NAMED.match(message), message
         assert len(message) <= 1_000, message[:300]
 
