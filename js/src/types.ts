@@ -1,5 +1,7 @@
 // Shapes shared with export_widget/messages.py. Declared once here, once in Python.
 
+import type { PreviewReply } from "./preview-types";
+
 export type Scope = "project" | "dataset" | "catalog" | "slice" | "model_run" | "data_rows";
 export type State = "idle" | "queued" | "running" | "streaming" | "done" | "failed" | "cancelled";
 export type StreamName = "result" | "errors";
@@ -160,6 +162,8 @@ export interface WidgetModel {
   status: Status;
   catalog: Catalog;
   validation: Validation;
+  /** The result line (0-based) the preview shows; written by the kernel. */
+  selected: number | null;
   search: SearchStatus;
 }
 
@@ -168,6 +172,8 @@ export type Request =
   | { type: "cancel"; id: string }
   | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number }
+  | { type: "select"; id: string; line: number }
+  | { type: "preview"; id: string; line: number }
   | { type: "find"; id: string; kind: SearchKind; query: string }
   | { type: "find_cancel"; id: string }
   | { type: "find_clear"; id: string }
@@ -195,6 +201,8 @@ export type Request =
 export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
+  | { type: "select"; id: string; line: number | null; ok: boolean; message: string }
+  | PreviewReply
   | { type: "error"; id: string; message: string }
   | { type: "find"; id: string; ok: boolean; message: string; search_id: string }
   | { type: "save"; id: string; ok: boolean; message: string; save_id: string; name: string }

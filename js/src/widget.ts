@@ -6,6 +6,7 @@ import { mountControls } from "./controls";
 import { h } from "./dom";
 import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
+import { mountPreview } from "./preview";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
 import { mountSave } from "./save";
@@ -22,6 +23,7 @@ const PARTS: MountPart[] = [
   mountProgress,
   mountSearch,
   mountViewer,
+  mountPreview,
   mountTable,
   mountSave,
   mountHistory,

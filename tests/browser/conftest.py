@@ -50,6 +50,24 @@ w"""
 
 REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
 
+SETUP_PREVIEW = """\
+import json, pathlib, tempfile
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server.runner import start_local_server
+d = pathlib.Path(tempfile.mkdtemp())
+srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, data_dir=d)
+w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint))
+w"""
+
+REPORT_PREVIEW = """\
+p = w.preview()
+print("KERNEL=" + json.dumps({
+    "state": w.status["state"], "selected": w.selected,
+    "media_host": srv.endpoint.rsplit("/graphql", 1)[0],
+    "row": w.rows(w.selected, w.selected + 1)[0] if w.selected is not None else None,
+    "shapes": p["shapes"] if p else [], "media": p["media"] if p else None}))"""
+
 SETUP_HISTORY = """\
 import json, pathlib
 from export_widget import ExportWidget
@@ -150,6 +168,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT, "w"])
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
+    write_notebook(notebooks / "preview.ipynb", [SETUP_PREVIEW, REPORT_PREVIEW])
     write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
     write_notebook(notebooks / "inspect.ipynb", [SETUP_INSPECT, REPORT_INSPECT, SETUP_RUN,
                                                  REPORT_RUN])
