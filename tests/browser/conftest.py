@@ -114,7 +114,7 @@ w.wait(60)
 w"""
 
 REPORT_INSPECT = """\
-SQL = "FROM annotations WHERE feature_name = 'car' AND width < 100"
+SQL = "FROM labels WHERE workflow_status = 'DONE' AND created_by = 'labeler@example.com'"
 spool = w.session.rows
 cars = w.labels_frame("annotation").query("feature_name == 'car'")
 cars = cars.sort_values("area", ascending=False, kind="stable")

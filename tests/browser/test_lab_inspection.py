@@ -65,7 +65,8 @@ def test_search_table_and_save_on_a_project_and_a_model_run(lab, lab_page, tmp_p
     shot(page, "lab_inspect_01_text_search.png")
 
     # A structured query, then a malformed one.
-    search(root, "sql", "FROM annotations WHERE feature_name = 'car' AND width < 100")
+    search(root, "sql", "FROM labels WHERE workflow_status = 'DONE' "
+                        "AND created_by = 'labeler@example.com'")
     m = len(report["sql"])
     expect(root.locator(".ew-search-summary")).to_have_text(f"{m} of {total} rows match",
                                                             timeout=30_000)
