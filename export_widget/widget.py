@@ -35,7 +35,7 @@ from .export_request import ExportRequest
 from .finder import Finder, Target
 from .history import Entry, History
 from .history_session import HistorySession, StoredExport
-from .inspect.formats import MaskFetcher
+from .inspect.formats import LoadMask
 from .inspect.query import Query, Search
 from .inspect.table import Grain, labels_frame
 from .media import Preview
@@ -254,8 +254,11 @@ class ExportWidget(anywidget.AnyWidget):
         from .masks import MaskLoader
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou,
-                                 masks=masks if masks is not None else MaskLoader())
+        if masks is None:
+            fetch = self_or_cls.mask_fetcher() if isinstance(self_or_cls, ExportWidget) \
+                else None
+            masks = MaskLoader(fetch=fetch)
+        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""
@@ -448,9 +451,9 @@ class ExportWidget(anywidget.AnyWidget):
             if search is None:
                 raise ValueError("what: there is no search; run one in the search box first")
             matches = [int(n) for n in search.matches]
-        fetch = self.mask_fetcher() if checked_format == "coco" else None
+        load_mask = self.mask_loader() if checked_format == "coco" else None
         return write(self._rows_spool(), path, what=checked_what, format=checked_format,
-                     grain=checked_grain, matches=matches, fetch_mask=fetch)
+                     grain=checked_grain, matches=matches, load_mask=load_mask)
 
     def _rows_spool(self) -> Any:
         if self._session is None:
@@ -481,17 +484,13 @@ class ExportWidget(anywidget.AnyWidget):
                 self._tables = TableView(self._session.rows)
             return self._tables
 
-    def mask_fetcher(self) -> MaskFetcher | None:
-        """GETs a mask PNG for COCO. Demo media needs no key; a server whose mask URLs do
-        need one is not served yet (see the README's notes on COCO)."""
-        import httpx
+    def mask_loader(self) -> LoadMask | None:
+        """Mask pixels for COCO, fetched from their URLs (`masks.MaskLoader`). Demo media needs
+        no key; Labelbox's composite-mask URLs want one: pass a loader with headers to
+        `export_widget.inspect.write_coco` for those."""
+        from .masks import MaskLoader
 
-        def fetch(url: str) -> bytes:
-            response = httpx.get(url, timeout=30.0, follow_redirects=True)
-            response.raise_for_status()
-            return response.content
-
-        return fetch
+        return MaskLoader()
 
     # -- kernel side of the protocol ------------------------------------------------------
 

@@ -233,7 +233,6 @@ class TeamExportEngine(ExportEngine):
                 event = self._cancels.get(task_id)
             if event is not None:
                 event.set()
-        self.leases.fail_orphans(ORPHANED)
         while not self._stopping.is_set():
             with self._futures_lock:
                 if len(self._tokens) >= self._workers:
@@ -285,7 +284,9 @@ class TeamExportEngine(ExportEngine):
         self.leases.release()
 
     def _recover_interrupted(self) -> None:
-        # Other processes may be running exports right now: only tasks nobody can run fail.
+        # Other processes may be running exports right now: only tasks nobody can run fail
+        # (a task and its lease are recorded together, so only a hand-edited database has
+        # any).
         self.leases.fail_orphans(ORPHANED)
 
     # -- retention ------------------------------------------------------------------------
