@@ -25,7 +25,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 from urllib.parse import urlsplit
@@ -276,13 +276,6 @@ class MediaFetcher:
                 return bits
             light: BoolArray = np.asarray(im.convert("L")) > 127
             return light
-
-    def mask_array(self, mask: Mapping[str, Any]) -> BoolArray:
-        """A row's `mask` / `composite_mask` dict as pixels (what `model_run_metrics` takes as
-        `masks=`); MediaError says why a mask cannot be read."""
-        colour = mask.get("color_rgb")
-        return self.mask_pixels(str(mask.get("url", "")),
-                                [int(v) for v in colour] if colour else None)
 
     def _file(self, out: Prepared) -> None:
         data, mime = self.fetch(out.preview["row_data"], self.cap_bytes)
