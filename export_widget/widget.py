@@ -17,11 +17,14 @@ import pathlib
 import shutil
 import tempfile
 import threading
+import warnings
 from typing import Any
 
 import anywidget
 import traitlets
 
+from .call_parse import FormWarning, catalog_notes, parse_export_call
+from .call_render import Flavour, render_code
 from .catalog import empty_catalog, load_catalog
 from .messages import MAX_PAGE, Status, idle_status
 from .session import ExportRequest, ExportSession
@@ -109,6 +112,26 @@ class ExportWidget(anywidget.AnyWidget):
     def export_call(self) -> str:
         """The form as one line of Python calling the export API."""
         return self.export_request().call_text()
+
+    def export_code(self, flavour: Flavour = "client") -> str:
+        """The form as a script: this project's client ("client") or the official SDK ("sdk")."""
+        return render_code(self.export_request(), flavour, getattr(self._client, "endpoint", None))
+
+    @classmethod
+    def from_code(cls, source: str, client: Any = None, **kwargs: Any) -> ExportWidget:
+        """A widget whose form holds the export call in `source` (read with `ast`, never run).
+
+        Each part the form cannot express is left out with a `FormWarning` naming it."""
+        widget = cls(client, **kwargs)
+        for note in widget.fill_from_code(source):
+            warnings.warn(note, FormWarning, stacklevel=2)
+        return widget
+
+    def fill_from_code(self, source: str) -> list[str]:
+        """Set the form from an export call; returns what it left out. ValueError: no call."""
+        parsed = parse_export_call(source)
+        self.config = dict(parsed.config)
+        return parsed.notes + catalog_notes(parsed.config, self.catalog)
 
     def start(self, config: dict[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
