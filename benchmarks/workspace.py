@@ -33,7 +33,7 @@ class SeededStore:
 
 def seeded_store(root: Path, rows: int) -> SeededStore:
     """The demo store with `rows` large-project rows, seeded in this process if not cached."""
-    from export_widget.server.demo import seed_demo
+    from export_widget.server.demo.seed import seed_demo
     from export_widget.server.store import open_store
 
     directory = root / f"rows-{rows}"

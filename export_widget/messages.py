@@ -6,16 +6,17 @@ Who writes what:
 - `catalog`    Python, when the widget is built (what can be exported, with names).
 - `validation` Python, after each config change: field name -> message ("" keys never).
 
-Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page`; each has a request
-`id`, and the reply echoes it so the browser can drop replies it no longer waits for.
+Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page` (and one type per
+panel, see `routes.py`); each has a request `id`, and the reply echoes it so the browser can
+drop replies it no longer waits for.
 """
 
 from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-Scope = Literal["project", "dataset", "catalog", "slice", "model_run", "data_rows"]
-SCOPES: tuple[Scope, ...] = ("project", "dataset", "catalog", "slice", "model_run", "data_rows")
+from .client.validation import Scope
+
 State = Literal["idle", "queued", "running", "streaming", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 StreamName = Literal["result", "errors"]
@@ -86,16 +87,7 @@ class Catalog(TypedDict):
 class StartRequest(TypedDict):
     type: Literal["start"]
     id: str
-
-
-class ResumeRequest(TypedDict):
-    type: Literal["resume"]
-    id: str
-
-
-class CancelRequest(TypedDict):
-    type: Literal["cancel"]
-    id: str
+    config: NotRequired[ExportConfig]
 
 
 class PageRequest(TypedDict):
@@ -118,7 +110,7 @@ class PageReply(TypedDict):
 class ActionReply(TypedDict):
     type: Literal["ack"]
     id: str
-    action: str
+    action: Literal["start", "resume", "cancel"]
     ok: bool
     message: str
 
@@ -129,7 +121,7 @@ class ErrorReply(TypedDict):
     message: str
 
 
-MAX_PAGE = 500
+PAGE_LINES_MAX = 500  # lines in one page reply
 
 
 def idle_status(message: str = "") -> Status:

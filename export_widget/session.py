@@ -12,121 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .client import validation
+from .export_request import ExportRequest
 from .messages import FINAL_STATES, State, Status, idle_status
 from .spool import Spool
 
 log = logging.getLogger(__name__)
 
-TARGET_SCOPES = {"project": "project", "dataset": "dataset", "slice": "slice",
-                 "model_run": "model run"}
 PUBLISH_INTERVAL = 0.1  # seconds between status snapshots: <= 10 messages a second
 POLL_INTERVAL = 0.5  # seconds between task status polls
 APPEND_BATCH = 200  # lines per spool append
-
-
-# -- the config, as the exact export() call -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportRequest:
-    """A normalized export: what to call and with which arguments.
-
-    Normalizing drops what means "no filter" in the form: unchecked boxes, empty lists,
-    empty strings and date ranges open at both ends.
-    """
-
-    scope: str
-    target_id: str | None
-    task_name: str | None
-    params: dict[str, Any] = field(default_factory=dict)
-    filters: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ExportRequest:
-        scope = str(config.get("scope") or "project")
-        target = config.get("target_id") if scope in TARGET_SCOPES else None
-        params = {k: v for k, v in dict(config.get("params") or {}).items()
-                  if v not in (None, False, "", [])}
-        filters: dict[str, Any] = {}
-        for key, value in dict(config.get("filters") or {}).items():
-            if key in validation.DATE_FILTERS and isinstance(value, list | tuple):
-                bounds = [b if b not in ("", None) else None for b in value]
-                if any(b is not None for b in bounds):
-                    filters[key] = bounds
-            elif value not in (None, "", []):
-                filters[key] = list(value) if isinstance(value, list | tuple) else value
-        name = str(config.get("task_name") or "").strip() or None
-        return cls(scope, str(target) if target else None, name, params, filters)
-
-    def field_errors(self) -> dict[str, str]:
-        """Field -> message, from the client's validators plus the target check."""
-        try:
-            errors = validation.field_errors(self.scope, self.params, self.filters)
-        except ValueError as exc:
-            return {"scope": str(exc)}
-        if self.scope in TARGET_SCOPES and not self.target_id:
-            errors = {"target_id": f"target_id: choose a {TARGET_SCOPES[self.scope]} to export",
-                      **errors}
-        return errors
-
-    def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of the export call (see `call_text`)."""
-        kw: dict[str, Any] = {}
-        if self.scope == "data_rows":
-            if self.filters.get("data_row_ids"):
-                kw["data_rows"] = list(self.filters["data_row_ids"])
-            if self.filters.get("global_keys"):
-                kw["global_keys"] = list(self.filters["global_keys"])
-        if self.task_name:
-            kw["task_name"] = self.task_name
-        if self.scope not in ("slice", "model_run", "data_rows") and self.filters:
-            kw["filters"] = dict(self.filters)
-        kw["params"] = dict(self.params)
-        return kw
-
-    def call_text(self) -> str:
-        """The same export as Python source, for a script or the SDK."""
-        owner = {
-            "project": f"client.get_project({self.target_id!r})",
-            "dataset": f"client.get_dataset({self.target_id!r})",
-            "catalog": "client.get_catalog()",
-            "slice": f"client.get_catalog_slice({self.target_id!r})",
-            "model_run": f"client.get_model_run({self.target_id!r})",
-        }
-        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
-        if self.scope == "data_rows":
-            return f"DataRow.export(client, {args})"
-        return f"{owner[self.scope]}.export({args})"
-
-    def run(self, client: Any) -> Any:
-        """Create the export task through the client; returns its ExportTask."""
-        kw = self.kwargs()
-        if self.scope == "data_rows":
-            from .client import DataRow
-
-            return DataRow.export(client, **kw)
-        owner: Any
-        if self.scope == "project":
-            owner = client.get_project(self.target_id)
-        elif self.scope == "dataset":
-            owner = client.get_dataset(self.target_id)
-        elif self.scope == "catalog":
-            owner = client.get_catalog()
-        elif self.scope == "slice":
-            owner = client.get_catalog_slice(self.target_id)
-        elif self.scope == "model_run":
-            owner = client.get_model_run(self.target_id)
-        else:
-            raise ValueError(f"scope: unknown scope {self.scope!r}")
-        return owner.export(**kw)
-
-
-# -- the session ----------------------------------------------------------------------------
 
 
 StatusCallback = Callable[[Status], None]

@@ -5,17 +5,15 @@ State of record, one writer each:
 - `status`      written only by the export worker, one whole dict per update.
 - `catalog`     written here at construction: what can be exported, with names.
 - `validation`  written here on each config change: field -> message.
-Start, cancel and page requests come as custom messages with a `type` and an `id`; every
-reply echoes the id. Rows never sit in a trait: pages are read from the session's spool.
+Start, resume, cancel and page requests come as custom messages with a `type` and an `id`,
+answered by the handlers in `routes.py`; every reply echoes the id. Rows never sit in a
+trait: pages are read from the session's spool.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import pathlib
-import shutil
-import tempfile
 import threading
 import warnings
 from typing import Any
@@ -25,38 +23,15 @@ import traitlets
 
 from .call_parse import FormWarning, catalog_notes, parse_export_call
 from .call_render import Flavour, render_code
-from .catalog import empty_catalog, load_catalog
-from .messages import MAX_PAGE, Status, idle_status
-from .session import ExportRequest, ExportSession
+from .catalog import load_catalog
+from .demo import demo_client
+from .export_request import ExportRequest
+from .messages import ErrorReply, Status, idle_status
+from .routes import ROUTES
+from .session import ExportSession
 
 log = logging.getLogger(__name__)
 _STATIC = pathlib.Path(__file__).parent / "static"
-
-_demo_lock = threading.Lock()
-_demo_server: Any = None
-
-
-def demo_client() -> Any:
-    """A Client for the embedded demo server, started once per kernel process.
-
-    The server runs as a child process: its export threads then build rows on another core
-    instead of competing with this kernel's widget for the GIL."""
-    global _demo_server
-    from .client import Client
-    from .server.process import start_server_process
-
-    with _demo_lock:
-        if _demo_server is None or not _demo_server.running:
-            data_dir = pathlib.Path(tempfile.mkdtemp(prefix="export-widget-demo-"))
-            _demo_server = start_server_process(data_dir=data_dir, demo=True)
-            atexit.register(_stop_demo, _demo_server, data_dir)
-        return Client(api_key=_demo_server.api_key, endpoint=_demo_server.endpoint)
-
-
-def _stop_demo(server: Any, data_dir: pathlib.Path) -> None:
-    # The demo store and its exports are scratch: a kernel leaves nothing behind.
-    server.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class ExportWidget(anywidget.AnyWidget):
@@ -77,10 +52,11 @@ class ExportWidget(anywidget.AnyWidget):
         self._session: ExportSession | None = None
         self._lock = threading.Lock()
         self.status = dict(idle_status())
-        self.catalog = dict(load_catalog(self._client) if self._client else empty_catalog())
+        self.catalog = dict(load_catalog(self._client))
+        self._request = ExportRequest.from_config(self.config)
+        self.validation = self._request.field_errors()
         self.observe(self._on_config, names=["config"])
         self.on_msg(self._on_custom)
-        self.validation = ExportRequest.from_config(self.config).field_errors()
 
     def close(self) -> None:
         """Close the widget; a running export is cancelled (its rows stay readable)."""
@@ -102,8 +78,11 @@ class ExportWidget(anywidget.AnyWidget):
     def session(self) -> ExportSession | None:
         return self._session
 
-    def export_request(self) -> ExportRequest:
-        return ExportRequest.from_config(self.config)
+    def export_request(self, config: dict[str, Any] | None = None) -> ExportRequest:
+        """The form (or `config`) as an export request."""
+        request = ExportRequest.from_config(self.config if config is None else config)
+        # The same request as the last validated one keeps its errors: validated once.
+        return self._request if request == self._request else request
 
     def export_kwargs(self) -> dict[str, Any]:
         """The form as keyword arguments of `export()` (or of `DataRow.export` for data rows)."""
@@ -136,10 +115,9 @@ class ExportWidget(anywidget.AnyWidget):
     def start(self, config: dict[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
 
-        The browser sends its form with the start message (a trait sync may still be held
-        back by ipywidgets), so `config` wins; the `config` trait stays the browser's.
+        The `config` trait stays the browser's: `config` does not change it.
         """
-        request = ExportRequest.from_config(self.config if config is None else config)
+        request = self.export_request(config)
         errors = request.field_errors()
         if errors:
             raise ValueError("; ".join(errors.values()))
@@ -197,51 +175,28 @@ class ExportWidget(anywidget.AnyWidget):
         self.status = dict(status)
 
     def _on_config(self, change: dict[str, Any]) -> None:
-        self.validation = ExportRequest.from_config(change["new"] or {}).field_errors()
+        self._request = ExportRequest.from_config(change["new"] or {})
+        self.validation = self._request.field_errors()
 
     def _on_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        # The router: `routes.ROUTES` maps each message type to its handler, so a new panel
+        # adds one entry there and nothing here. Every reply echoes the request id.
         if not isinstance(content, dict):
             return
         kind = content.get("type")
-        rid = str(content.get("id", ""))
+        request_id = str(content.get("id", ""))
+        handler = ROUTES.get(str(kind))
+        if handler is None:
+            self.send(ErrorReply(type="error", id=request_id, message=f"type: unknown {kind!r}"))
+            return
         try:
-            if kind == "page":
-                self._reply_page(rid, content)
-            elif kind == "start":
-                self._reply_start(rid, content)
-            elif kind == "resume":
-                try:
-                    self.resume()
-                except RuntimeError as exc:
-                    self.send({"type": "ack", "id": rid, "action": "resume", "ok": False,
-                               "message": str(exc)})
-                    return
-                self.send({"type": "ack", "id": rid, "action": "resume", "ok": True,
-                           "message": ""})
-            elif kind == "cancel":
-                ok = self.cancel()
-                self.send({"type": "ack", "id": rid, "action": "cancel", "ok": ok,
-                           "message": "" if ok else "No export is running."})
-            else:
-                self.send({"type": "error", "id": rid, "message": f"type: unknown {kind!r}"})
+            reply = handler(self, request_id, content)
         except Exception as exc:
             log.exception("handling %r failed", kind)
-            self.send({"type": "error", "id": rid, "message": f"{type(exc).__name__}: {exc}"})
-
-    def _reply_page(self, rid: str, content: dict[str, Any]) -> None:
-        stream = "errors" if content.get("stream") == "errors" else "result"
-        line = max(0, int(content.get("line", 0)))
-        n = max(0, min(int(content.get("n", 50)), MAX_PAGE))
-        total, lines = self._session.page(stream, line, n) if self._session else (0, [])
-        self.send({"type": "page", "id": rid, "stream": stream, "line": line, "total": total,
-                   "lines": lines})
-
-    def _reply_start(self, rid: str, content: dict[str, Any]) -> None:
-        config = content.get("config")
-        try:
-            self.start(config if isinstance(config, dict) else None)
-        except (ValueError, RuntimeError) as exc:
-            self.send({"type": "ack", "id": rid, "action": "start", "ok": False,
-                       "message": str(exc)})
+            self.send(ErrorReply(type="error", id=request_id,
+                                 message=f"{type(exc).__name__}: {exc}"))
             return
-        self.send({"type": "ack", "id": rid, "action": "start", "ok": True, "message": ""})
+        if isinstance(reply, tuple):
+            self.send(reply[0], reply[1])
+        else:
+            self.send(reply)

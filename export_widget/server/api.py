@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from export_widget.server.resolvers import ApiState
+from export_widget.server.graphql.resolvers import ApiState
 from export_widget.server.signing import InvalidToken
 
 logger = logging.getLogger("export_widget.server")

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 
 from export_widget.server.api import create_app
 from export_widget.server.engine import ExportEngine, Item
-from export_widget.server.resolvers import ApiState, build_schema
+from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
 
@@ -98,7 +98,7 @@ def build_server(
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
 ) -> ServerParts:
     """Open (and seed) the store, recover tasks, and build the ASGI app."""
-    from export_widget.server.media import render_media
+    from export_widget.server.demo.media import render_media
     from export_widget.server.store import open_store
     from export_widget.server.workspace import Workspace
 
@@ -107,7 +107,7 @@ def build_server(
     url = db_url or f"sqlite:///{(directory / 'store.sqlite').resolve()}"
     store = open_store(url)
     if demo:
-        from export_widget.server.demo import seed_demo
+        from export_widget.server.demo.seed import seed_demo
 
         seed_demo(store, rows=rows)
     key = api_key or f"ew_{secrets.token_urlsafe(24)}"

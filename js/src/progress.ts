@@ -1,6 +1,7 @@
 // Live progress: state, bar, counts, rate, times, and the reason when an export fails.
 
 import { fmtBytes, fmtDuration, fmtInt, h, setText } from "./dom";
+import type { Part, PartContext } from "./part";
 import type { Status } from "./types";
 
 const STATE_TEXT: Record<string, string> = {
@@ -69,4 +70,12 @@ export class Progress {
     setText(this.message, s.message);
     this.message.classList.toggle("ew-error", s.state === "failed");
   }
+}
+
+export function mountProgress({ model, on }: PartContext): Part {
+  const progress = new Progress();
+  const onStatus = (): void => progress.update(model.get("status"));
+  on("change:status", onStatus);
+  onStatus();
+  return progress;
 }

@@ -2,6 +2,7 @@
 // for by line; the kernel answers from disk, so the browser never holds the whole export.
 
 import { copyText, fmtInt, h, setText, uid } from "./dom";
+import type { Part, PartContext } from "./part";
 import type { Rpc } from "./rpc";
 import { type CopyKind, TreeNode } from "./tree";
 import type { Reply, Status, StreamName } from "./types";
@@ -212,6 +213,15 @@ export class Viewer {
     this.buttons.last.disabled = line + this.size >= total;
     this.goInput.max = String(Math.max(1, total));
   }
+}
+
+export function mountViewer({ model, rpc, on }: PartContext): Part {
+  const viewer = new Viewer(rpc);
+  const onStatus = (): void => viewer.update(model.get("status"));
+  on("change:status", onStatus);
+  onStatus();
+  viewer.load(0);
+  return viewer;
 }
 
 /** A short name for a row header: its global key, external id or id, when it has one. */

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from export_widget.session import ExportRequest
+from export_widget.export_request import ExportRequest
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from export_widget.server.demo import seed_demo
+from export_widget.server.demo.seed import seed_demo
 from export_widget.server.store import open_store
 
 

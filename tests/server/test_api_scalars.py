@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from export_widget.server.resolvers_scalars import (
+from export_widget.server.graphql.scalars import (
     parse_page_size,
     parse_uint64,
     serialize_datetime,

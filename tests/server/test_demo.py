@@ -8,8 +8,9 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
-from export_widget.server import media, store
-from export_widget.server.demo import LARGE_PROJECT, MEDIA, seed_demo
+from export_widget.server import store
+from export_widget.server.demo import media
+from export_widget.server.demo.seed import LARGE_PROJECT, MEDIA, seed_demo
 from export_widget.server.export_query import ExportSpec, count_export, iter_export
 from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace

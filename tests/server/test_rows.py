@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
-from export_widget.server import media
+from export_widget.server.demo import media
 from export_widget.server.export_query import ExportSpec, iter_export
 from export_widget.server.rows.video import interpolate_frames
 from export_widget.server.workspace import Workspace

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from export_widget.server.demo import MEDIA
+from export_widget.server.demo.seed import MEDIA
 from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
 

@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select
 
-from export_widget.server import media, store
-from export_widget.server.rows.ids import cuid
-from export_widget.server.rows.samples import (
+from export_widget.server import store
+from export_widget.server.demo import media
+from export_widget.server.demo.ids import cuid
+from export_widget.server.demo.samples import (
     LABEL_KIND,
     annotations_for,
     geo_center,
@@ -452,7 +453,7 @@ def _large_label(seed: int, lid: str, i: int) -> str:
     f = [cuid(seed, "feature", f"{lid}|{k}") for k in range(4)]
     sch = _LARGE_SCHEMAS.get(seed)
     if sch is None:
-        from export_widget.server.rows.samples import schema_ids
+        from export_widget.server.demo.samples import schema_ids
 
         sch = _LARGE_SCHEMAS.setdefault(seed, schema_ids(seed, "IMAGE"))
     color = ("red", "blue", "white")[i % 3]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ariadne import ScalarType
 
-from export_widget.server.resolvers_context import MAX_PAGE
+from export_widget.server.graphql.context import MAX_PAGE
 
 datetime_scalar = ScalarType("DateTime")
 uint64_scalar = ScalarType("UInt64")

@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from export_widget.server import media
-from export_widget.server.rows.ids import cuid
+from export_widget.server.demo import media
+from export_widget.server.demo.ids import cuid
 
 Json = dict[str, Any]
 

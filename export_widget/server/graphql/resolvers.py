@@ -3,7 +3,7 @@
 Every resolver reads the API state and the caller (resolved from the API key before
 execution) from the context. Workspace lookups return dicts keyed by GraphQL field names,
 so most object fields resolve by key. Scalars, task fields and export mutations live in
-the resolvers_* modules beside this one.
+the context, scalars and tasks modules beside this one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from ariadne import ObjectType, QueryType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 
-from export_widget.server.resolvers_context import (
+from export_widget.server.graphql.context import (
     MAX_PAGE,
     ApiError,
     ApiState,
@@ -26,8 +26,8 @@ from export_widget.server.resolvers_context import (
     caller_of,
     state_of,
 )
-from export_widget.server.resolvers_scalars import SCALARS
-from export_widget.server.resolvers_tasks import mutation, task_type
+from export_widget.server.graphql.scalars import SCALARS
+from export_widget.server.graphql.tasks import mutation, task_type
 
 __all__ = ["ApiError", "ApiState", "SpecFactory", "Workspace", "build_schema"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType
 
 from export_widget.server.engine import Chunk
-from export_widget.server.resolvers_context import (
+from export_widget.server.graphql.context import (
     ApiError,
     GraphQLResolveInfo,
     bad_input,

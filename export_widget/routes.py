@@ -1,0 +1,65 @@
+"""The kernel's answers to the browser's custom messages: one handler per message `type`.
+
+A handler gets the widget, the request id and the message, and returns its reply (or a
+`(reply, buffers)` pair for binary data); the widget's router sends it. A new panel adds
+its handler in its own module and one entry to `ROUTES`, and the reply's TypedDict to
+`messages.py` (mirrored in `js/src/types.ts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
+
+if TYPE_CHECKING:
+    from .widget import ExportWidget
+
+Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]]
+Handler = Callable[["ExportWidget", str, Mapping[str, Any]], Reply]
+
+
+def start(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> ActionReply:
+    # The browser sends its form with the start message (a trait sync may still be held back
+    # by ipywidgets), so the config in the message wins.
+    config = message.get("config")
+    try:
+        widget.start(config if isinstance(config, dict) else None)
+    except (ValueError, RuntimeError) as exc:
+        return ActionReply(type="ack", id=request_id, action="start", ok=False, message=str(exc))
+    return ActionReply(type="ack", id=request_id, action="start", ok=True, message="")
+
+
+def resume(widget: ExportWidget, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+    try:
+        widget.resume()
+    except RuntimeError as exc:
+        return ActionReply(type="ack", id=request_id, action="resume", ok=False,
+                           message=str(exc))
+    return ActionReply(type="ack", id=request_id, action="resume", ok=True, message="")
+
+
+def cancel(widget: ExportWidget, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+    ok = widget.cancel()
+    return ActionReply(type="ack", id=request_id, action="cancel", ok=ok,
+                       message="" if ok else "No export is running.")
+
+
+def page(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> PageReply:
+    stream: StreamName = "errors" if message.get("stream") == "errors" else "result"
+    line = max(0, int(message.get("line", 0)))
+    count = max(0, min(int(message.get("n", 50)), PAGE_LINES_MAX))
+    session = widget.session
+    total, lines = session.page(stream, line, count) if session else (0, [])
+    return PageReply(type="page", id=request_id, stream=stream, line=line, total=total,
+                     lines=lines)
+
+
+# Message type -> handler. A new panel is one line here.
+ROUTES: dict[str, Handler] = {
+    "start": start,
+    "resume": resume,
+    "cancel": cancel,
+    "page": page,
+}

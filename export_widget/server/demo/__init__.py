@@ -1,0 +1,1 @@
+"""Demo-only code: the seeded workspace, its generated media and sample annotations."""

@@ -1,0 +1,1 @@
+"""The GraphQL API: schema.graphql and the resolvers binding it to the data side."""
