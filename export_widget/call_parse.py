@@ -18,24 +18,23 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .client import validation
-from .messages import ExportConfig, Filters, Scope
+from .client.validation import Scope
+from .export_request import ROW_ID_ARGUMENTS, SCOPE_CALLS
+from .messages import ExportConfig, Filters
 
-GETTERS: dict[str, Scope] = {
-    "get_project": "project",
-    "get_dataset": "dataset",
-    "get_catalog": "catalog",
-    "get_catalog_slice": "slice",
-    "get_model_run": "model_run",
-}
+# The getter each scope's object comes from, read off the kernel's one table of scopes.
+GETTERS: dict[str, Scope] = {call.getter: cast(Scope, scope)
+                             for scope, call in SCOPE_CALLS.items() if call.getter is not None}
+TARGETED: frozenset[str] = frozenset(s for s, call in SCOPE_CALLS.items() if call.target)
+FILTERLESS: frozenset[str] = frozenset(s for s, call in SCOPE_CALLS.items()
+                                       if not call.takes_filters)
 # Positional parameters of each export signature (ours and the SDK's agree).
 FILTERED_ARGS = ("task_name", "filters", "params")
 FILTERLESS_ARGS = ("task_name", "params")
-DATA_ROW_ARGS = ("client", "data_rows", "global_keys", "task_name", "params")
-TARGETED: frozenset[Scope] = frozenset({"project", "dataset", "slice", "model_run"})
-FILTERLESS: frozenset[Scope] = frozenset({"slice", "model_run", "data_rows"})
+DATA_ROW_ARGS = ("client", *ROW_ID_ARGUMENTS.values(), "task_name", "params")
 # A bare receiver name -> its scope, most specific first ("model_run" before "run").
 NAME_HINTS: tuple[tuple[str, Scope], ...] = (
     ("model_run", "model_run"), ("modelrun", "model_run"), ("run", "model_run"),
@@ -249,7 +248,7 @@ class _Reader:
         raw: dict[str, Any]
         if scope == "data_rows":
             raw = {}
-            for argument, key in (("data_rows", "data_row_ids"), ("global_keys", "global_keys")):
+            for key, argument in ROW_ID_ARGUMENTS.items():
                 value = self._value_of(args.get(argument), argument)
                 if value is not None:
                     raw[key] = value
@@ -426,7 +425,7 @@ def _date_range(value: Any) -> list[str | None] | None:
 
 def _filter_label(scope: Scope, key: str) -> str:
     if scope == "data_rows":
-        return {"data_row_ids": "data_rows", "global_keys": "global_keys"}.get(key, key)
+        return ROW_ID_ARGUMENTS.get(key, key)
     return f"filters.{key}"
 
 

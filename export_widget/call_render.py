@@ -7,17 +7,16 @@ The API key never appears: both clients read `LABELBOX_API_KEY` from the environ
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from .call_parse import GETTERS, MEDIA_TYPE_MEMBERS
-from .session import ExportRequest
+from .call_parse import MEDIA_TYPE_MEMBERS
+from .export_request import SCOPE_CALLS, ExportRequest
 
 Flavour = Literal["client", "sdk"]
 FLAVOURS: tuple[Flavour, ...] = ("client", "sdk")
 DEFAULT_ENDPOINT = "https://api.labelbox.com/graphql"
 WIDTH = 88  # a call longer than this is split, one argument per line
-SCOPE_GETTERS: dict[str, str] = {scope: getter for getter, scope in GETTERS.items()}
 TARGET_PLACEHOLDERS = {"project": "PROJECT_ID", "dataset": "DATASET_ID",
                        "slice": "SLICE_ID", "model_run": "MODEL_RUN_ID"}
 # wire value -> the SDK's member name (the first of its aliases, as `MediaType(value)` gives)
@@ -41,7 +40,8 @@ def render_code(request: ExportRequest, flavour: Flavour = "client",
     task = "export_task" if sdk else "task"
     lines = [_imports(request, sdk), "", "# the API key comes from LABELBOX_API_KEY",
              _client_line(endpoint, sdk)]
-    lines.append(_call(f"{task} = {_owner(request, sdk)}.export", kwargs))
+    first = ["client"] if _by_row_ids(request) else []  # DataRow.export(client, ...)
+    lines.append(_call(f"{task} = {_owner(request, sdk)}.export", kwargs, first))
     if sdk and request.params.get("media_type_override") in NOT_IN_SDK7:
         lines.append(f"# lb.MediaType.{SDK_MEDIA_TYPES[request.params['media_type_override']]}"
                      " exists in labelbox 5.x, not in 7.x")
@@ -54,10 +54,14 @@ def render_all(request: ExportRequest, endpoint: str | None = None) -> dict[str,
     return {flavour: render_code(request, flavour, endpoint) for flavour in FLAVOURS}
 
 
+def _by_row_ids(request: ExportRequest) -> bool:
+    return SCOPE_CALLS[request.scope].getter is None
+
+
 def _imports(request: ExportRequest, sdk: bool) -> str:
     if sdk:
         return "import labelbox as lb"
-    names = "Client, DataRow" if request.scope == "data_rows" else "Client"
+    names = "Client, DataRow" if _by_row_ids(request) else "Client"
     return f"from export_widget.client import {names}"
 
 
@@ -77,14 +81,14 @@ def _rest_endpoint(endpoint: str) -> str:
 
 
 def _owner(request: ExportRequest, sdk: bool) -> str:
-    if request.scope == "data_rows":
+    if _by_row_ids(request):
         return "lb.DataRow" if sdk else "DataRow"
-    getter = SCOPE_GETTERS[request.scope]
-    if getter == "get_catalog":
-        return "client.get_catalog()"
+    call = SCOPE_CALLS[request.scope]
+    if not call.target:
+        return f"client.{call.getter}()"
     target = (_literal(request.target_id) if request.target_id
               else TARGET_PLACEHOLDERS[request.scope])
-    return f"client.{getter}({target})"
+    return f"client.{call.getter}({target})"
 
 
 def _sdk_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,10 +102,9 @@ def _sdk_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _call(head: str, kwargs: Mapping[str, Any]) -> str:
-    """`head(k=v, ...)` on one line when it fits, else one argument (and dict key) per line."""
-    is_data_rows = head.endswith("DataRow.export")
-    first = ["client"] if is_data_rows else []
+def _call(head: str, kwargs: Mapping[str, Any], first: Sequence[str] = ()) -> str:
+    """`head(first, k=v, ...)` on one line when it fits, else one argument (and dict key)
+    per line."""
     flat = ", ".join([*first, *(f"{k}={_literal(v)}" for k, v in kwargs.items())])
     if len(head) + len(flat) + 2 <= WIDTH:
         return f"{head}({flat})"

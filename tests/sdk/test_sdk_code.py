@@ -10,8 +10,8 @@ import pytest
 
 from export_widget.call_render import render_code
 from export_widget.client import Client
+from export_widget.export_request import ExportRequest
 from export_widget.server.runner import LocalServer
-from export_widget.session import ExportRequest
 
 Demo = Any  # tests/sdk/conftest.py's Demo: ground truth read from the store
 

@@ -22,7 +22,7 @@ from export_widget.client.validation import (
     SCOPES,
     WORKFLOW_STATUSES,
 )
-from export_widget.session import ExportRequest
+from export_widget.export_request import ExportRequest
 
 
 def parse(source: str) -> tuple[dict[str, Any], list[str]]:
