@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from .call_parse import MEDIA_TYPE_MEMBERS
 from .export_request import SCOPE_CALLS, ExportRequest
+from .messages import CodeTexts
 
 Flavour = Literal["client", "sdk"]
 FLAVOURS: tuple[Flavour, ...] = ("client", "sdk")
@@ -49,9 +50,10 @@ def render_code(request: ExportRequest, flavour: Flavour = "client",
     return "\n".join(lines) + "\n"
 
 
-def render_all(request: ExportRequest, endpoint: str | None = None) -> dict[str, str]:
+def render_all(request: ExportRequest, endpoint: str | None = None) -> CodeTexts:
     """Both flavours, keyed by flavour name."""
-    return {flavour: render_code(request, flavour, endpoint) for flavour in FLAVOURS}
+    return CodeTexts(client=render_code(request, "client", endpoint),
+                     sdk=render_code(request, "sdk", endpoint))
 
 
 def _by_row_ids(request: ExportRequest) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .code_panel import read_code
 from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
 
 if TYPE_CHECKING:
@@ -62,4 +63,5 @@ ROUTES: dict[str, Handler] = {
     "resume": resume,
     "cancel": cancel,
     "page": page,
+    "code": read_code,
 }

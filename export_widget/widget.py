@@ -5,6 +5,7 @@ State of record, one writer each:
 - `status`      written only by the export worker, one whole dict per update.
 - `catalog`     written here at construction: what can be exported, with names.
 - `validation`  written here on each config change: field -> message.
+- `code`        written here on each config change: the form as Python, per flavour.
 Start, resume, cancel and page requests come as custom messages with a `type` and an `id`,
 answered by the handlers in `routes.py`; every reply echoes the id. Rows never sit in a
 trait: pages are read from the session's spool.
@@ -21,8 +22,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .call_parse import FormWarning, catalog_notes, parse_export_call
-from .call_render import Flavour, render_code
+from .call_parse import FormWarning, ParsedCall, catalog_notes, parse_export_call
+from .call_render import Flavour, render_all, render_code
 from .catalog import load_catalog
 from .demo import demo_client
 from .export_request import ExportRequest
@@ -45,6 +46,7 @@ class ExportWidget(anywidget.AnyWidget):
     status = traitlets.Dict().tag(sync=True)
     catalog = traitlets.Dict().tag(sync=True)
     validation = traitlets.Dict().tag(sync=True)
+    code = traitlets.Dict().tag(sync=True)
 
     def __init__(self, client: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -55,6 +57,7 @@ class ExportWidget(anywidget.AnyWidget):
         self.catalog = dict(load_catalog(self._client))
         self._request = ExportRequest.from_config(self.config)
         self.validation = self._request.field_errors()
+        self.code = dict(render_all(self._request, self.endpoint))
         self.observe(self._on_config, names=["config"])
         self.on_msg(self._on_custom)
 
@@ -94,7 +97,7 @@ class ExportWidget(anywidget.AnyWidget):
 
     def export_code(self, flavour: Flavour = "client") -> str:
         """The form as a script: this project's client ("client") or the official SDK ("sdk")."""
-        return render_code(self.export_request(), flavour, getattr(self._client, "endpoint", None))
+        return render_code(self.export_request(), flavour, self.endpoint)
 
     @classmethod
     def from_code(cls, source: str, client: Any = None, **kwargs: Any) -> ExportWidget:
@@ -102,15 +105,18 @@ class ExportWidget(anywidget.AnyWidget):
 
         Each part the form cannot express is left out with a `FormWarning` naming it."""
         widget = cls(client, **kwargs)
-        for note in widget.fill_from_code(source):
+        parsed = widget.read_code(source)
+        widget.config = dict(parsed.config)  # before any view exists, so before the browser
+        for note in parsed.notes:
             warnings.warn(note, FormWarning, stacklevel=2)
         return widget
 
-    def fill_from_code(self, source: str) -> list[str]:
-        """Set the form from an export call; returns what it left out. ValueError: no call."""
+    def read_code(self, source: str) -> ParsedCall:
+        """The form config of the export call in `source`, with a note for each part the form
+        cannot hold here (ids this workspace lacks included). ValueError: no export call."""
         parsed = parse_export_call(source)
-        self.config = dict(parsed.config)
-        return parsed.notes + catalog_notes(parsed.config, self.catalog)
+        parsed.notes.extend(catalog_notes(parsed.config, self.catalog))
+        return parsed
 
     def start(self, config: dict[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
@@ -177,6 +183,13 @@ class ExportWidget(anywidget.AnyWidget):
     def _on_config(self, change: dict[str, Any]) -> None:
         self._request = ExportRequest.from_config(change["new"] or {})
         self.validation = self._request.field_errors()
+        self.code = dict(render_all(self._request, self.endpoint))
+
+    @property
+    def endpoint(self) -> str | None:
+        """The GraphQL endpoint of the widget's client, as the code flavours name it."""
+        endpoint = getattr(self._client, "endpoint", None)
+        return str(endpoint) if endpoint else None
 
     def _on_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # The router: `routes.ROUTES` maps each message type to its handler, so a new panel
