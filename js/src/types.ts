@@ -67,23 +67,31 @@ export interface Catalog {
 
 export type Validation = Record<string, string>;
 
+export type CodeFlavour = "client" | "sdk";
+/** The form as Python, per flavour (the kernel writes the `code` trait). */
+export type CodeTexts = Record<CodeFlavour, string>;
+
 export interface WidgetModel {
   config: ExportConfig;
   status: Status;
   catalog: Catalog;
   validation: Validation;
+  code: CodeTexts;
 }
 
 export type Request =
   | { type: "start"; id: string; config: ExportConfig }
   | { type: "cancel"; id: string }
   | { type: "resume"; id: string }
-  | { type: "page"; id: string; stream: StreamName; line: number; n: number };
+  | { type: "page"; id: string; stream: StreamName; line: number; n: number }
+  | { type: "code"; id: string; source: string };
 
 export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
-  | { type: "error"; id: string; message: string };
+  | { type: "error"; id: string; message: string }
+  | { type: "code"; id: string; ok: boolean; config: ExportConfig | null; notes: string[];
+      code: CodeTexts; message: string };
 
 /** The part of anywidget's model the widget uses; the static test page fakes exactly this. */
 export interface Model {

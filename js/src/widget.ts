@@ -1,8 +1,10 @@
 // export-widget front end: configure an export, watch it run, page through its rows.
 // Traits: `config` is ours to write; `status`, `catalog` and `validation` are the kernel's.
 
+import { mountCode } from "./code";
 import { mountControls } from "./controls";
 import { h } from "./dom";
+import { mountFold } from "./fold";
 import type { MountPart, PartContext } from "./part";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
@@ -12,7 +14,7 @@ import { mountViewer } from "./viewer";
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [mountControls, mountProgress, mountViewer];
+const PARTS: MountPart[] = [mountFold, mountControls, mountCode, mountProgress, mountViewer];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);

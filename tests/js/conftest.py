@@ -53,6 +53,7 @@ def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "status": dict(idle_status()),
         "catalog": sample_catalog(),
         "validation": {},
+        "code": {"client": "", "sdk": ""},
     }
     (root / "state.json").write_text(json.dumps(state))
     handler = functools.partial(_QuietHandler, directory=str(root))
