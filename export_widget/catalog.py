@@ -3,40 +3,42 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from .client import validation
-from .messages import Catalog, ModelRunEntry, Named, ScopeRules
+from .export_request import SCOPE_CALLS
+from .messages import Catalog, FormRules, ModelRunEntry, Named, ScopeRules
 
 log = logging.getLogger(__name__)
 
 
-def scope_rules() -> dict[str, ScopeRules]:
-    """The params and filters each scope accepts: the client's rules, so the form and
+def empty_catalog() -> Catalog:
+    """No targets yet, and every rule the form needs: the client's own, so the form and
     `export()` can never disagree."""
-    return {
+    scopes: dict[str, ScopeRules] = {
         scope: ScopeRules(params=list(validation.params_for(scope)),
-                          filters=list(validation.filters_for(scope)))
+                          filters=list(validation.filters_for(scope)),
+                          target=SCOPE_CALLS[scope].target)
         for scope in validation.SCOPES
     }
+    rules = FormRules(workflow_statuses=list(validation.WORKFLOW_STATUSES),
+                      bool_params=list(validation.BOOL_PARAMS),
+                      row_ids_max=validation.ID_FILTER_LIMIT,
+                      param_ids_max=validation.PARAM_ID_LIMIT)
+    return Catalog(projects=[], datasets=[], slices=[], model_runs=[], batches={},
+                   scopes=scopes, rules=rules, media_types=list(validation.MEDIA_TYPES),
+                   timezone="UTC")
 
 
-def empty_catalog(error: str = "") -> Catalog:
-    catalog = Catalog(
-        projects=[], datasets=[], slices=[], model_runs=[], batches={},
-        scopes=scope_rules(), media_types=list(validation.MEDIA_TYPES), timezone="UTC",
-    )
-    if error:
-        catalog["error"] = error
-    return catalog
+def _uid(entity: Any) -> str:
+    return str(getattr(entity, "uid", None) or getattr(entity, "id", ""))
 
 
-def _uid(obj: Any) -> str:
-    return str(getattr(obj, "uid", None) or getattr(obj, "id", ""))
-
-
-def _named(obj: Any) -> Named:
-    return Named(id=_uid(obj), name=str(getattr(obj, "name", "") or ""))
+def _by_name(entities: Iterable[Any]) -> list[Named]:
+    named = [Named(id=_uid(entity), name=str(getattr(entity, "name", "") or ""))
+             for entity in entities]
+    return sorted(named, key=lambda entity: entity["name"])
 
 
 def load_catalog(client: Any) -> Catalog:
@@ -48,20 +50,17 @@ def load_catalog(client: Any) -> Catalog:
     catalog = empty_catalog()
     try:
         projects = list(client.get_projects())
-        catalog["projects"] = sorted((_named(p) for p in projects), key=lambda x: x["name"])
+        catalog["projects"] = _by_name(projects)
         for project in projects:
-            batches = [_named(b) for b in project.batches()]
-            catalog["batches"][_uid(project)] = sorted(batches, key=lambda x: x["name"])
-        catalog["datasets"] = sorted((_named(d) for d in client.get_datasets()),
-                                     key=lambda x: x["name"])
-        catalog["slices"] = sorted((_named(s) for s in client.get_catalog_slices()),
-                                   key=lambda x: x["name"])
+            catalog["batches"][_uid(project)] = _by_name(project.batches())
+        catalog["datasets"] = _by_name(client.get_datasets())
+        catalog["slices"] = _by_name(client.get_catalog_slices())
         runs: list[ModelRunEntry] = []
         for model in client.get_models():
             for run in model.model_runs():
                 runs.append(ModelRunEntry(id=_uid(run), name=str(run.name),
                                           model_name=str(model.name)))
-        catalog["model_runs"] = sorted(runs, key=lambda x: (x["model_name"], x["name"]))
+        catalog["model_runs"] = sorted(runs, key=lambda run: (run["model_name"], run["name"]))
         catalog["timezone"] = _timezone(client)
     except Exception as exc:  # the widget must still render and say why it cannot export
         log.exception("reading the workspace failed")

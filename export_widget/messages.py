@@ -71,6 +71,16 @@ class ModelRunEntry(TypedDict):
 class ScopeRules(TypedDict):
     params: list[str]
     filters: list[str]
+    target: str | None  # what the user picks to export, e.g. "model run"; None: nothing
+
+
+class FormRules(TypedDict):
+    """The client's rules the form applies as the user types; it hard-codes none of them."""
+
+    workflow_statuses: list[str]
+    bool_params: list[str]
+    row_ids_max: int  # global keys or data row ids in one export
+    param_ids_max: int  # ids in `project_ids` / `model_run_ids`
 
 
 class Catalog(TypedDict):
@@ -80,6 +90,7 @@ class Catalog(TypedDict):
     model_runs: list[ModelRunEntry]
     batches: dict[str, list[Named]]
     scopes: dict[str, ScopeRules]
+    rules: FormRules
     media_types: list[str]
     timezone: str
     error: NotRequired[str]

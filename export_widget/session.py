@@ -49,7 +49,7 @@ class ExportSession:
         self._started = 0.0
         self._stream_started: float | None = None
         self._server_state = "IN_PROGRESS"
-        self._server_pct: float | None = None
+        self._server_percent: float | None = None
         self._total_rows: int | None = None
         self._reader_error: BaseException | None = None
         self._reader: threading.Thread | None = None
@@ -105,9 +105,9 @@ class ExportSession:
     def finished(self) -> bool:
         return self._finished.is_set()
 
-    def page(self, stream: str, line: int, n: int) -> tuple[int, list[str]]:
+    def page(self, stream: str, line: int, count: int) -> tuple[int, list[str]]:
         spool = self.errors if stream == "errors" else self.rows
-        return spool.count, spool.page(line, n)
+        return spool.count, spool.page(line, count)
 
     # -- the worker -----------------------------------------------------------------------
 
@@ -220,28 +220,19 @@ class ExportSession:
 
     def _poll_task(self) -> None:
         try:
-            probe = self._probe()
-            probe.refresh()
-            self._server_state = str(probe.status)
-            pct = getattr(probe, "completion_percentage", None)
-            self._server_pct = float(pct) if pct is not None else None
+            # Streams poll by task id and never read this object's state: refreshing it here
+            # cannot disturb the reader thread.
+            self.task.refresh()
+            self._server_state = str(self.task.status)
+            percent = getattr(self.task, "completion_percentage", None)
+            self._server_percent = float(percent) if percent is not None else None
             if self._server_state == "COMPLETE" and self._total_rows is None:
                 from .client.stream import StreamType
 
                 # Known once the server is done: the rest of the progress is our download.
-                self._total_rows = probe.get_total_lines(StreamType.RESULT) or 0
+                self._total_rows = self.task.get_total_lines(StreamType.RESULT) or 0
         except Exception as exc:  # a missed poll only delays the numbers
             log.debug("task poll failed: %s", exc)
-
-    _probe_task: Any = None
-
-    def _probe(self) -> Any:
-        # A second task object, so the worker never refreshes the one the reader iterates.
-        if self._probe_task is None:
-            from .client.task import ExportTask
-
-            self._probe_task = ExportTask.get_task(self.client, self.task.uid)
-        return self._probe_task
 
     def _resume_task(self) -> None:
         """Continue on the same task while it can still produce the missing lines; once the
@@ -251,7 +242,6 @@ class ExportSession:
         if self._server_state in ("CANCELED", "FAILED"):
             old = self.task.uid
             self.task = self.request.run(self.client)
-            self._probe_task = None
             self._server_state, self._total_rows = "IN_PROGRESS", None
             self._publish("running", f"Resuming with a new task {self.task.uid} (task {old} "
                           f"stopped on the server) at line {self.rows.count + 1:,}.")
@@ -272,7 +262,7 @@ class ExportSession:
         return "streaming" if self.rows.count > 0 else "running"
 
     def _live_message(self) -> str:
-        if self._server_pct is None and self.rows.count == 0:
+        if self._server_percent is None and self.rows.count == 0:
             return f"Task {getattr(self.task, 'uid', '')} created; waiting for the server."
         if self._server_state == "IN_PROGRESS":
             return "The server is exporting; rows appear as they are written."
@@ -286,7 +276,7 @@ class ExportSession:
         since = self._stream_started or self._started or now
         new_rows = rows - self._rows_at_start
         rate = new_rows / (now - since) if new_rows > 0 and now > since else 0.0
-        percent = self._server_pct
+        percent = self._server_percent
         eta: float | None = None
         total = self._total_rows
         if state == "done":

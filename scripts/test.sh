@@ -11,7 +11,7 @@ say() { echo "[test ${SECONDS}s] $*"; }
 say "lint and types"
 .venv/bin/ruff check export_widget tests benchmarks
 .venv/bin/mypy
-(cd js && npx --no-install tsc --noEmit -p .)
+(cd js && npx --no-install tsc --noEmit -p . && npx --no-install biome check src)
 
 say "pytest: unit, server, client, SDK 7.x, widget, JS harness, browser, notebooks"
 .venv/bin/python -m pytest -q -m "not sdk5" --nbval-lax --nbval-current-env \

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from .api import ExportApi
 from .client import Client
 from .errors import (
     AuthenticationError,
@@ -41,7 +42,7 @@ from .validation import FILTERS_BY_SCOPE, PARAMS_BY_SCOPE, field_errors
 __all__ = [
     "FILTERS_BY_SCOPE", "PARAMS_BY_SCOPE", "AuthenticationError", "AuthorizationError", "Batch",
     "BufferedJsonConverterOutput", "BufferedStream", "Catalog", "CatalogSlice", "Client",
-    "DataRow", "Dataset", "ExportTask", "ExportTaskException", "ExportTimeoutError",
+    "DataRow", "Dataset", "ExportApi", "ExportTask", "ExportTaskException", "ExportTimeoutError",
     "FileConverter", "FileConverterOutput", "InternalServerError", "InvalidQueryError",
     "JsonConverter", "JsonConverterOutput", "LabelboxError", "Line", "LineConverter", "Model",
     "ModelRun",

@@ -35,6 +35,7 @@ GET_MODEL_RUN = (
 GET_MODEL = "query GetModelPyApi($param_0: ID!){model(where: {id: $param_0}){" + MODEL_FIELDS + "}}"
 GET_USER = "query GetUserPyApi{user{" + USER_FIELDS + "}}"
 CURRENT_USER_TIMEZONE = "query CurrentUserPyApi { user { timezone } }"
+GET_ORGANIZATION = "query GetOrganizationPyApi{organization{createdAt name id updatedAt}}"
 
 # Offset-paged listings: the SDK formats skip/first into the text itself.
 GET_PROJECTS = (

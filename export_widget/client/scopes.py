@@ -7,16 +7,14 @@ import re
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import graphql as gql
+from ..jsontypes import Json
+from .api import ExportApi, HasApi
 from .filters import search_query
 from .params import wire_params
-from .task import ExportTask, _fetch_task
+from .task import ExportTask
 from .validation import Scope, validate
-
-if TYPE_CHECKING:
-    from .client import Client
 
 _V2_WARNING = "export_v2 is deprecated and will be removed in 7.0; use export()"
 
@@ -24,9 +22,9 @@ _V2_WARNING = "export_v2 is deprecated and will be removed in 7.0; use export()"
 class Entity:
     """A server object: `uid`, `name`, and every field the server returned, in snake_case."""
 
-    def __init__(self, client: Client, fields: Mapping[str, Any]) -> None:
-        self.client = client
-        self.fields = dict(fields)
+    def __init__(self, api: ExportApi, fields: Mapping[str, Any]) -> None:
+        self.api = api
+        self.fields: Json = dict(fields)
 
     @property
     def uid(self) -> str:
@@ -53,18 +51,16 @@ class Entity:
         return hash((type(self).__name__, self.uid))
 
 
-def _start_export(client: Client, kind: str, export_input: dict[str, Any],
+def _start_export(api: ExportApi, kind: str, export_input: Json,
                   is_export_v2: bool = False) -> ExportTask:
-    query, result_field = gql.EXPORT_MUTATIONS[kind]
-    data = client._transport.graphql(query, {"input": export_input})
-    task_id = data[result_field]["taskId"]
-    return ExportTask(client, _fetch_task(client, task_id), is_export_v2=is_export_v2)
+    task_id = api.start_export(kind, export_input)
+    return ExportTask(api, api.get_task(task_id), is_export_v2=is_export_v2)
 
 
-def _searchable(client: Client, scope: Scope, filters: Mapping[str, Any] | None,
-                params: Mapping[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _searchable(api: ExportApi, scope: Scope, filters: Mapping[str, Any] | None,
+                params: Mapping[str, Any] | None) -> tuple[list[Json], Json]:
     validate(scope, params, filters)
-    return search_query(filters, client.get_user_timezone), wire_params(scope, params)
+    return search_query(filters, api.user_timezone), wire_params(scope, params)
 
 
 class _FilteredExport(Entity, ABC):
@@ -88,31 +84,22 @@ class _FilteredExport(Entity, ABC):
 class Project(_FilteredExport):
     def _export(self, task_name: str | None, filters: Mapping[str, Any] | None,
                 params: Mapping[str, Any] | None, *, streamable: bool) -> ExportTask:
-        query, wire = _searchable(self.client, "project", filters, params)
-        return _start_export(self.client, "project", {
+        query, wire = _searchable(self.api, "project", filters, params)
+        return _start_export(self.api, "project", {
             "taskName": task_name, "isStreamableReady": True,
             "filters": {"projectId": self.uid, "searchQuery": {"scope": None, "query": query}},
             "params": wire, "streamable": streamable}, not streamable)
 
     def batches(self) -> Iterator[Batch]:
         """The project's batches (cursor-paged on the experimental endpoint, like the SDK)."""
-        cursor: str | None = None
-        while True:
-            data = self.client._transport.graphql(
-                gql.GET_PROJECT_BATCHES, {"projectId": self.uid, "from": cursor, "first": 100},
-                experimental=True)
-            page = (data.get("project") or {}).get("batches") or {}
-            for node in page.get("nodes") or []:
-                yield Batch(self.client, {**node, "projectId": self.uid})
-            cursor = (page.get("pageInfo") or {}).get("endCursor")
-            if not cursor or not page.get("nodes"):
-                return
+        for node in self.api.project_batches(self.uid):
+            yield Batch(self.api, {**node, "projectId": self.uid})
 
 
 class _CatalogLike(_FilteredExport):
     scope: Scope = "catalog"
 
-    def _extra_query(self) -> list[dict[str, Any]]:
+    def _extra_query(self) -> list[Json]:
         return []
 
     def _default_name(self) -> str | None:
@@ -120,8 +107,8 @@ class _CatalogLike(_FilteredExport):
 
     def _export(self, task_name: str | None, filters: Mapping[str, Any] | None,
                 params: Mapping[str, Any] | None, *, streamable: bool) -> ExportTask:
-        query, wire = _searchable(self.client, self.scope, filters, params)
-        return _start_export(self.client, "catalog", {
+        query, wire = _searchable(self.api, self.scope, filters, params)
+        return _start_export(self.api, "catalog", {
             "taskName": task_name if task_name is not None else self._default_name(),
             "filters": {"searchQuery": {"scope": None, "query": query + self._extra_query()}},
             "isStreamableReady": True, "params": wire, "streamable": streamable},
@@ -131,7 +118,7 @@ class _CatalogLike(_FilteredExport):
 class Dataset(_CatalogLike):
     scope: Scope = "dataset"
 
-    def _extra_query(self) -> list[dict[str, Any]]:
+    def _extra_query(self) -> list[Json]:
         return [{"ids": [self.uid], "operator": "is", "type": "dataset"}]
 
     def _default_name(self) -> str | None:
@@ -143,8 +130,8 @@ class Catalog(_CatalogLike):
 
     scope: Scope = "catalog"
 
-    def __init__(self, client: Client) -> None:
-        super().__init__(client, {"id": "catalog", "name": "Catalog"})
+    def __init__(self, api: ExportApi) -> None:
+        super().__init__(api, {"id": "catalog", "name": "Catalog"})
 
 
 class _FilterlessExport(Entity):
@@ -164,7 +151,7 @@ class _FilterlessExport(Entity):
     def _export(self, task_name: str | None, params: Mapping[str, Any] | None, *,
                 streamable: bool) -> ExportTask:
         validate(self.scope, params, None)
-        return _start_export(self.client, self.kind, {
+        return _start_export(self.api, self.kind, {
             "taskName": task_name, "filters": {self.filter_key: self.uid},
             "isStreamableReady": True, "params": wire_params(self.scope, params),
             "streamable": streamable}, not streamable)
@@ -184,16 +171,8 @@ class ModelRun(_FilterlessExport):
 
 class Model(Entity):
     def model_runs(self) -> Iterator[ModelRun]:
-        skip = 0
-        while True:
-            data = self.client._transport.graphql(gql.GET_MODEL_RUNS % (skip, 100),
-                                                  {"param_0": self.uid})
-            page = (data.get("model") or {}).get("modelRuns") or []
-            for fields in page:
-                yield ModelRun(self.client, fields)
-            if len(page) < 100:
-                return
-            skip += 100
+        for fields in self.api.model_runs(self.uid):
+            yield ModelRun(self.api, fields)
 
 
 class Batch(Entity):
@@ -202,31 +181,30 @@ class Batch(Entity):
 
 class DataRow(Entity):
     @staticmethod
-    def export(client: Client, data_rows: Sequence[DataRow | str] | None = None,
+    def export(client: HasApi, data_rows: Sequence[DataRow | str] | None = None,
                global_keys: Sequence[str] | None = None, task_name: str | None = None,
                params: Mapping[str, Any] | None = None) -> ExportTask:
         """Export the given data rows (objects or ids) or global keys; ids win if both given."""
-        return DataRow._export(client, data_rows, global_keys, task_name, params, True)
+        return _export_data_rows(client.api, data_rows, global_keys, task_name, params, True)
 
     @staticmethod
-    def export_v2(client: Client, data_rows: Sequence[DataRow | str] | None = None,
+    def export_v2(client: HasApi, data_rows: Sequence[DataRow | str] | None = None,
                   global_keys: Sequence[str] | None = None, task_name: str | None = None,
                   params: Mapping[str, Any] | None = None) -> ExportTask:
         warnings.warn(_V2_WARNING, DeprecationWarning, stacklevel=2)
-        return DataRow._export(client, data_rows, global_keys, task_name, params, False)
+        return _export_data_rows(client.api, data_rows, global_keys, task_name, params, False)
 
-    @staticmethod
-    def _export(client: Client, data_rows: Sequence[DataRow | str] | None,
-                global_keys: Sequence[str] | None, task_name: str | None,
-                params: Mapping[str, Any] | None, streamable: bool) -> ExportTask:
-        ids = [r.uid if isinstance(r, DataRow) else r for r in data_rows or []
-               if isinstance(r, DataRow | str)]
-        filters: dict[str, Any] = ({"data_row_ids": ids} if ids else
-                                   {"global_keys": list(global_keys) if global_keys else None})
-        query, wire = _searchable(client, "data_rows", filters, params)
-        count = len(ids) if ids else len(global_keys or [])
-        return _start_export(client, "catalog", {
-            "taskName": task_name if task_name is not None else f"Export v2: data rows {count}",
-            "filters": {"searchQuery": {"scope": None, "query": query}},
-            "isStreamableReady": True, "params": wire, "streamable": streamable},
-            not streamable)
+
+def _export_data_rows(api: ExportApi, data_rows: Sequence[DataRow | str] | None,
+                      global_keys: Sequence[str] | None, task_name: str | None,
+                      params: Mapping[str, Any] | None, streamable: bool) -> ExportTask:
+    ids = [r.uid if isinstance(r, DataRow) else r for r in data_rows or []
+           if isinstance(r, DataRow | str)]
+    filters: Json = ({"data_row_ids": ids} if ids else
+                     {"global_keys": list(global_keys) if global_keys else None})
+    query, wire = _searchable(api, "data_rows", filters, params)
+    count = len(ids) if ids else len(global_keys or [])
+    return _start_export(api, "catalog", {
+        "taskName": task_name if task_name is not None else f"Export v2: data rows {count}",
+        "filters": {"searchQuery": {"scope": None, "query": query}},
+        "isStreamableReady": True, "params": wire, "streamable": streamable}, not streamable)

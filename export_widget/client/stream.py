@@ -11,38 +11,25 @@ ever see whole JSON lines (the SDK's old Stream yielded a fragment there).
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from ..jsontypes import Json
+from .api import ExportApi, Header, StreamType
 from .errors import ExportTaskException, LabelboxError
 from .transport import ChunkInfo
 
-if TYPE_CHECKING:
-    from .task import ExportTask
+__all__ = ["Header", "StreamType"]  # re-exported: their home is `api`
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-
-class StreamType(enum.Enum):
-    RESULT = "RESULT"
-    ERRORS = "ERRORS"
-
-
-@dataclass(frozen=True)
-class Header:
-    """The committed (or final) size of one stream."""
-
-    total_size: int
-    total_lines: int
 
 
 @dataclass(frozen=True)
@@ -75,8 +62,9 @@ class JsonConverterOutput:
     json_str: str
 
     @cached_property
-    def json(self) -> Any:
-        return orjson.loads(self.json_str)
+    def json(self) -> Json:
+        row: Json = orjson.loads(self.json_str)
+        return row
 
 
 class JsonConverter:
@@ -142,17 +130,23 @@ class _Start:
 
 
 class Stream(Generic[T]):
-    """Iterable over one stream of a task, through a converter. Chain `with_offset`/`with_line`."""
+    """Iterable over one stream of a task, through a converter. Chain `with_offset`/`with_line`.
 
-    def __init__(self, task: ExportTask, stream_type: StreamType, converter: Converter[T],
-                 *, live: bool = False, poll_interval: float = 0.3) -> None:
-        self._task = task
+    A live stream polls the task's status by id through the api: it never changes the
+    `ExportTask` it came from, so another thread may refresh that one at will.
+    """
+
+    def __init__(self, api: ExportApi, task_id: str, stream_type: StreamType,
+                 converter: Converter[T], *, header: Header | None = None, live: bool = False,
+                 poll_interval: float = 0.3) -> None:
+        self._api = api
+        self._task_id = task_id
         self._stream_type = stream_type
         self._converter = converter
         self._live = live
         self._poll = poll_interval
         self._start = _Start(offset=0)
-        self._header: Header | None = None if live else task._header(stream_type)
+        self._header = header
 
     def with_offset(self, offset: int) -> Stream[T]:
         """Start at byte `offset` (or at the next line start if `offset` is inside a line)."""
@@ -177,7 +171,7 @@ class Stream(Generic[T]):
         return self
 
     def __iter__(self) -> Iterator[T]:
-        ctx = StreamContext(self._task.uid, self._stream_type, self._header)
+        ctx = StreamContext(self._task_id, self._stream_type, self._header)
         return self._converter.convert(self._lines(), ctx)
 
     def start(self, stream_handler: Callable[[T], Any] | None = None) -> None:
@@ -189,7 +183,7 @@ class Stream(Generic[T]):
     # --- reading ---
 
     def _lines(self) -> Iterator[Line]:
-        reader = _LineReader(self._task, self._stream_type)
+        reader = _LineReader(self._api, self._task_id, self._stream_type)
         info, drop_first = self._first_chunk()
         # A finished task's next chunk is known: ask for its URL while this one downloads
         # (one blocking GraphQL call per chunk was a fifth of the reading time).
@@ -203,34 +197,36 @@ class Stream(Generic[T]):
         finally:
             if ahead is not None:
                 ahead.shutdown(wait=False, cancel_futures=True)
-        if self._live:
-            self._task.refresh()
-            if self._task.status == "FAILED":
-                raise ExportTaskException("Task failed")
+        if self._live and self._status() == "FAILED":
+            raise ExportTaskException("Task failed")
+
+    def _status(self) -> str:
+        return str(self._api.get_task(self._task_id).get("status") or "UNKNOWN")
 
     def _first_chunk(self) -> tuple[ChunkInfo | None, bool]:
         start = self._start
         if start.line is not None:
-            info = self._wait_for(lambda: self._file_from_line(start.line or 0),
-                                  lambda h: (start.line or 0) < h.total_lines, "line", start.line)
+            line = start.line
+            info = self._wait_for(lambda: self._from_line(line),
+                                  lambda h: line < h.total_lines, "line", line)
             return info, False
         offset = start.offset or 0
-        info = self._wait_for(lambda: self._file_from_offset(offset),
+        info = self._wait_for(lambda: self._from_offset(offset),
                               lambda h: offset < h.total_size, "offset", offset)
         if info is None or offset == 0:
             return info, False
         if info.start != offset:
             # A server that answers with the chunk containing the offset starts it on a line.
             return info, False
-        line_head = self._file_from_line(info.line_start)
+        line_head = self._from_line(info.line_start)
         at_line_start = line_head is not None and line_head.start == offset
         return info, not at_line_start
 
     def _next_chunk(self, offset: int) -> ChunkInfo | None:
         if not self._live:
             total = self._header.total_size if self._header else 0
-            return self._file_from_offset(offset) if offset < total else None
-        return self._wait_for(lambda: self._file_from_offset(offset),
+            return self._from_offset(offset) if offset < total else None
+        return self._wait_for(lambda: self._from_offset(offset),
                               lambda h: offset < h.total_size, None, offset)
 
     def _wait_for(self, fetch: Callable[[], ChunkInfo | None], ready: Callable[[Header], bool],
@@ -240,7 +236,7 @@ class Stream(Generic[T]):
             header = self._current_header()
             if header is not None and ready(header):
                 return fetch()
-            if not self._live or self._task.status != "IN_PROGRESS":
+            if not self._live or self._status() != "IN_PROGRESS":
                 if self._live:
                     header = self._current_header()  # the last commit may land with the status
                     if header is not None and ready(header):
@@ -251,33 +247,30 @@ class Stream(Generic[T]):
                     header.total_lines if what == "line" else header.total_size)
                 raise ValueError(f"{what} is out of range, max {what} is {limit - 1}")
             time.sleep(self._poll)
-            self._task.refresh()
 
     def _current_header(self) -> Header | None:
         if not self._live:
             return self._header
         try:
-            self._header = self._task._fetch_header(self._stream_type)
+            self._header = self._api.header(self._task_id, self._stream_type)
         except LabelboxError:
             # Labelbox's own server has no header for a running task: wait for completion.
             self._header = None
         return self._header
 
-    def _file_from_offset(self, offset: int) -> ChunkInfo | None:
-        return self._task._client._transport.file_info(self._task.uid, self._stream_type.value,
-                                                        offset=offset)
+    def _from_offset(self, offset: int) -> ChunkInfo | None:
+        return self._api.file_from_offset(self._task_id, self._stream_type, offset)
 
-    def _file_from_line(self, line: int) -> ChunkInfo | None:
-        return self._task._client._transport.file_info(self._task.uid, self._stream_type.value,
-                                                        line=line)
+    def _from_line(self, line: int) -> ChunkInfo | None:
+        return self._api.file_from_line(self._task_id, self._stream_type, line)
 
 
 class _LineReader:
     """Splits one chunk's bytes into whole lines as they arrive, carrying a partial line."""
 
-    def __init__(self, task: ExportTask, stream_type: StreamType) -> None:
-        self._transport = task._client._transport
-        self._task_id = task.uid
+    def __init__(self, api: ExportApi, task_id: str, stream_type: StreamType) -> None:
+        self._api = api
+        self._task_id = task_id
         self._stream_type = stream_type
         self._partial = bytearray()
         self._partial_offset = 0
@@ -290,8 +283,7 @@ class _LineReader:
         min_line = start.line if start.line is not None else -1
         min_offset = start.offset if start.offset is not None else -1
         skipping = drop_first
-        refetch = self._refetcher()
-        for piece in self._transport.iter_chunk(info, refetch=refetch):
+        for piece in self._api.download(info, refetch=self._refetch):
             begin = 0
             while True:
                 nl = piece.find(b"\n", begin)
@@ -321,19 +313,16 @@ class _LineReader:
             yield Line(data, self._partial_offset, self._partial_line, True)
 
     def _final_size(self, info: ChunkInfo) -> int:
-        header = self._transport.header(self._task_id, self._stream_type.value)
-        return header[0] if header else info.end + 1
+        header = self._api.header(self._task_id, self._stream_type)
+        return header.total_size if header else info.end + 1
 
-    def _refetcher(self) -> Callable[[int], ChunkInfo | None]:
-        def refetch(offset: int) -> ChunkInfo | None:
-            return self._transport.file_info(self._task_id, self._stream_type.value,
-                                             offset=offset)
-        return refetch
+    def _refetch(self, offset: int) -> ChunkInfo | None:
+        return self._api.file_from_offset(self._task_id, self._stream_type, offset)
 
 
 @dataclass(frozen=True)
 class BufferedJsonConverterOutput:
-    json: Any
+    json: Json
 
 
 class BufferedStream:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
-from . import graphql as gql
-from .errors import ExportTaskException, ExportTimeoutError, ResourceNotFoundError
-from .stream import (
-    BufferedStream,
-    Converter,
-    Header,
-    JsonConverter,
-    JsonConverterOutput,
-    Stream,
-    StreamType,
-)
-
-if TYPE_CHECKING:
-    from .client import Client
+from ..jsontypes import Json
+from .api import ExportApi, HasApi, Header, StreamType
+from .errors import ExportTaskException, ExportTimeoutError
+from .stream import BufferedStream, Converter, JsonConverter, JsonConverterOutput, Stream
 
 T = TypeVar("T")
-PAGE = 100
 
 
 class ExportTask:
@@ -30,9 +19,8 @@ class ExportTask:
 
     ExportTaskException = ExportTaskException
 
-    def __init__(self, client: Client, fields: dict[str, Any], *,
-                 is_export_v2: bool = False) -> None:
-        self._client = client
+    def __init__(self, api: ExportApi, fields: Json, *, is_export_v2: bool = False) -> None:
+        self._api = api
         self._fields = fields
         self._headers: dict[StreamType, Header | None] = {}
         self.is_export_v2 = is_export_v2
@@ -69,7 +57,7 @@ class ExportTask:
         return self._fields.get("type")
 
     @property
-    def metadata(self) -> Any:
+    def metadata(self) -> Json | None:
         return self._fields.get("metadata")
 
     @property
@@ -80,13 +68,13 @@ class ExportTask:
         return f"<ExportTask ID: {self.uid}>"
 
     @staticmethod
-    def get_task(client: Client, task_id: str) -> ExportTask:
+    def get_task(client: HasApi, task_id: str) -> ExportTask:
         """Re-attach to an existing task by id (raises ResourceNotFoundError if unknown)."""
-        return ExportTask(client, _fetch_task(client, task_id))
+        return ExportTask(client.api, client.api.get_task(task_id))
 
     def refresh(self) -> None:
         """Fetch the task's current status and progress."""
-        self._fields = _fetch_task(self._client, self.uid)
+        self._fields = self._api.get_task(self.uid)
 
     def wait_till_done(self, timeout_seconds: float = 7200, check_frequency: float = 2.0) -> None:
         """Poll until the task leaves IN_PROGRESS; raise `ExportTimeoutError` on timeout.
@@ -112,9 +100,9 @@ class ExportTask:
         CANCELED. Labelbox's own API has no such operation: there this raises the server's
         `InvalidQueryError`, and the task runs on.
         """
-        data = self._client._transport.graphql(gql.CANCEL_EXPORT_TASK, {"taskId": self.uid})
+        status = self._api.cancel_task(self.uid)
         self.refresh()
-        return str((data.get("cancelExportTask") or {}).get("status") or self.status)
+        return status or self.status
 
     # --- results ---
 
@@ -124,14 +112,10 @@ class ExportTask:
         if self.status != "COMPLETE":
             raise ExportTaskException("Task is not ready yet")
 
-    def _fetch_header(self, stream_type: StreamType) -> Header | None:
-        raw = self._client._transport.header(self.uid, stream_type.value)
-        return Header(*raw) if raw else None
-
     def _header(self, stream_type: StreamType) -> Header | None:
         # A finished task's header never changes: ask once.
         if stream_type not in self._headers:
-            self._headers[stream_type] = self._fetch_header(stream_type)
+            self._headers[stream_type] = self._api.header(self.uid, stream_type)
         return self._headers[stream_type]
 
     def get_total_file_size(self, stream_type: StreamType) -> int | None:
@@ -167,36 +151,21 @@ class ExportTask:
         `live=True` reads a task that is still running: rows come as the server commits
         them, until the task completes (a FAILED task raises after its committed rows).
         """
+        header = None
         if not live:
             self._require_complete()
-            if self._header(stream_type) is None:
+            header = self._header(stream_type)
+            if header is None:
                 raise ValueError(f"Task {self.uid} does not have a {stream_type.value} stream")
-        return Stream(self, stream_type, converter or JsonConverter(), live=live,
-                      poll_interval=poll_interval)
+        return Stream(self._api, self.uid, stream_type, converter or JsonConverter(),
+                      header=header, live=live, poll_interval=poll_interval)
 
     def get_buffered_stream(self, stream_type: StreamType = StreamType.RESULT) -> BufferedStream:
         """The SDK 6/7 API (`o.json` per row), without buffering the whole export first."""
         return BufferedStream(self.get_stream(JsonConverter(), stream_type))
 
 
-def _fetch_task(client: Client, task_id: str) -> dict[str, Any]:
-    user_id = client._user_id()
-    found: list[dict[str, Any]] = []
-    skip = 0
-    while True:
-        data = client._transport.graphql(gql.GET_USER_CREATED_TASKS % (skip, PAGE),
-                                         {"param_0": task_id, "param_1": user_id})
-        page = ((data.get("user") or {}).get("createdTasks")) or []
-        found.extend(page)
-        if len(page) < PAGE:
-            break
-        skip += PAGE
-    if len(found) != 1:
-        raise ResourceNotFoundError(f"export task {task_id!r} not found")
-    return found[0]
-
-
-def _parse_time(value: Any) -> datetime | None:
+def _parse_time(value: object) -> datetime | None:
     if not value:
         return None
     try:

@@ -10,11 +10,10 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
-from . import graphql as gql
+from ..jsontypes import Json
 from .errors import (
     AuthenticationError,
     AuthorizationError,
@@ -60,7 +59,8 @@ class Transport:
     """Posts GraphQL operations and downloads chunk files over one `httpx.Client`."""
 
     def __init__(self, api_key: str, endpoint: str, *, timeout: float = 60.0,
-                 retry: RetryPolicy | None = None, user_agent: str = "export-widget") -> None:
+                 retry: RetryPolicy | None = None, user_agent: str = "export-widget",
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.endpoint = endpoint
         self.retry = retry or RetryPolicy()
         self._auth = {
@@ -69,7 +69,8 @@ class Transport:
             "X-User-Agent": user_agent,
         }
         # Chunk URLs are signed capabilities: no credentials go with them.
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0))
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0),
+                                  transport=transport)
 
     def close(self) -> None:
         self._http.close()
@@ -82,13 +83,13 @@ class Transport:
 
     # --- GraphQL ---
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None, *,
-                experimental: bool = False) -> dict[str, Any]:
+    def graphql(self, query: str, variables: Json | None = None, *,
+                experimental: bool = False, idempotent: bool = True) -> Json:
         """The `data` of one operation; raises the mapped `LabelboxError` on errors."""
         url = self.experimental_endpoint if experimental else self.endpoint
         body = {"query": query, "variables": variables}
         last: BaseException | None = None
-        for attempt in range(self.retry.attempts):
+        for attempt in range(self.retry.attempts if idempotent else 1):
             if attempt:
                 self.retry.wait(attempt - 1)
             try:
@@ -106,7 +107,7 @@ class Transport:
         raise NetworkError(f"cannot reach {url} after {self.retry.attempts} tries: {last}",
                            last)
 
-    def _data(self, response: httpx.Response) -> dict[str, Any]:
+    def _data(self, response: httpx.Response) -> Json:
         try:
             payload = response.json()
         except ValueError as exc:
@@ -121,38 +122,10 @@ class Transport:
             raise AuthenticationError("Invalid API key")
         if response.status_code != 200 or not isinstance(payload.get("data"), dict):
             raise LabelboxError(f"{response.status_code} {response.reason_phrase}")
-        data: dict[str, Any] = payload["data"]
+        data: Json = payload["data"]
         return data
 
     # --- export files ---
-
-    def header(self, task_id: str, stream_type: str) -> tuple[int, int] | None:
-        """(totalSize, totalLines) of a stream, or None when the server has none."""
-        data = self.graphql(gql.GET_EXPORT_METADATA_HEADER,
-                            {"where": {"id": task_id}, "streamType": stream_type})
-        task = data.get("task") or {}
-        header = task.get("exportMetadataHeader")
-        if not header:
-            return None
-        return int(header["totalSize"]), int(header["totalLines"])
-
-    def file_info(self, task_id: str, stream_type: str, *, offset: int | None = None,
-                  line: int | None = None) -> ChunkInfo | None:
-        """The chunk holding `offset` (sent as a string, like the SDK) or `line` (an int)."""
-        if offset is not None:
-            query, field = gql.GET_EXPORT_FILE_FROM_OFFSET, "exportFileFromOffset"
-            variables: dict[str, Any] = {"where": {"id": task_id}, "streamType": stream_type,
-                                         "offset": str(offset)}
-        else:
-            query, field = gql.GET_EXPORT_FILE_FROM_LINE, "exportFileFromLine"
-            variables = {"where": {"id": task_id}, "streamType": stream_type, "line": line}
-        data = self.graphql(query, variables)
-        info = (data.get("task") or {}).get(field)
-        if not info:
-            return None
-        offsets, lines = info["offsets"], info["lines"]
-        return ChunkInfo(int(offsets["start"]), int(offsets["end"]), int(lines["start"]),
-                         int(lines["end"]), str(info["file"]))
 
     def iter_chunk(self, info: ChunkInfo,
                    refetch: Callable[[int], ChunkInfo | None] | None = None) -> Iterator[bytes]:
@@ -217,7 +190,7 @@ class _Expired(Exception):
     pass
 
 
-def _map_error(error: dict[str, Any], status: int) -> LabelboxError:
+def _map_error(error: Json, status: int) -> LabelboxError:
     message = str(error.get("message", error))
     code = (error.get("extensions") or {}).get("code")
     if code == "AUTHENTICATION_ERROR" or status == 401:

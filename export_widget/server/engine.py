@@ -28,6 +28,7 @@ from typing import Any, Protocol, overload
 
 import orjson
 
+from export_widget.server.export_spec import ExportSpec, Item, PreparedExport
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
     INTERRUPTED,
@@ -45,22 +46,16 @@ COMMIT_SECONDS = 0.25
 PROJECT_LIMIT = 10
 ORGANIZATION_LIMIT = 20
 
-Item = tuple[str, dict[str, Any]]
+__all__ = ["Chunk", "ExportEngine", "Item", "RowSource", "StreamWriter", "find_chunk"]
 
 
 class RowSource(Protocol):
     """Where a task's lines come from (the data side's export_query, in production)."""
 
-    def check(self, spec: Any) -> int | None:
-        """Raise ValueError (naming the field) if the export cannot run as asked.
-
-        May return the number of lines expected, when checking had to count them anyway.
-        """
+    def check(self, spec: ExportSpec) -> PreparedExport:
+        """The export ready to run; raises ValueError (naming the field) if it cannot run
+        as asked. The one place an export's filters and params are checked."""
         ...
-
-    def count(self, spec: Any) -> int: ...
-
-    def batches(self, spec: Any) -> Iterator[list[Item]]: ...
 
 
 @dataclass(frozen=True)
@@ -215,19 +210,7 @@ class ExportEngine:
 
     # -- creating and running -------------------------------------------------------------
 
-    def start_export(
-        self,
-        spec: Any,
-        *,
-        name: str | None,
-        created_by: str,
-        organization_id: str | None,
-        scope: str,
-        target_id: str | None,
-        project_id: str | None,
-        input: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-    ) -> TaskRecord:
+    def start_export(self, spec: ExportSpec) -> TaskRecord:
         """Check the spec, record a task and queue it.
 
         Raises ValueError for a spec the source refuses and TaskLimitError past the
@@ -235,23 +218,13 @@ class ExportEngine:
         """
         if self._stopping.is_set():
             raise RuntimeError("the export engine is shutting down")
-        expected = self._source.check(spec)
-        task = self.tasks.create(
-            name=name,
-            created_by=created_by,
-            organization_id=organization_id,
-            scope=scope,
-            target_id=target_id,
-            project_id=project_id,
-            input=input,
-            metadata=metadata or {},
-            project_limit=self._project_limit,
-            organization_limit=self._organization_limit,
-        )
+        prepared = self._source.check(spec)
+        task = self.tasks.create(spec, project_limit=self._project_limit,
+                                 organization_limit=self._organization_limit)
         cancel = threading.Event()
         with self._futures_lock:
             self._cancels[task.id] = cancel
-            future = self._pool.submit(self._run, task.id, spec, cancel, expected)
+            future = self._pool.submit(self._run, task.id, prepared, cancel)
             self._futures[task.id] = future
         future.add_done_callback(functools.partial(self._forget_future, task.id))
         return task
@@ -293,9 +266,7 @@ class ExportEngine:
             raise ValueError(f"task id: not a task id: {task_id!r}")
         return self._root / task_id
 
-    def _run(
-        self, task_id: str, spec: Any, cancel: threading.Event, expected: int | None
-    ) -> None:
+    def _run(self, task_id: str, prepared: PreparedExport, cancel: threading.Event) -> None:
         task_dir = self.task_dir(task_id)
         try:
             task_dir.mkdir(parents=True, exist_ok=True)
@@ -305,7 +276,7 @@ class ExportEngine:
                               f"could not create the export files in {task_dir}: {exc}")
             return
         try:
-            self._write_streams(task_id, spec, writers, cancel, expected)
+            self._write_streams(task_id, prepared, writers, cancel)
         except _Canceled:
             self._commit(task_id, writers, None)
             self.tasks.finish(task_id, TaskStatus.CANCELED, CANCELED_BY_USER)
@@ -323,17 +294,16 @@ class ExportEngine:
                 writer.close()
 
     def _write_streams(
-        self, task_id: str, spec: Any, writers: dict[StreamName, StreamWriter],
-        cancel: threading.Event, expected: int | None,
+        self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, StreamWriter],
+        cancel: threading.Event,
     ) -> None:
-        # The first batch is committed before counting, so a reader sees rows at once.
-        total = expected
-        first_batch = True
+        total = prepared.lines
+        first_batch = True  # committed at once, so a reader sees rows at once
         done = 0
         since_commit = 0
         last_commit = time.monotonic()
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
-        for batch in self._source.batches(spec):
+        for batch in prepared.batches():
             if self._stopping.is_set():
                 raise _Stopped
             if cancel.is_set():
@@ -349,14 +319,10 @@ class ExportEngine:
                 if since_commit >= self._commit_lines:
                     self._commit(task_id, writers, _percent(done, total))
                     since_commit, last_commit = 0, time.monotonic()
-            if first_batch:
+            if first_batch or (
+                since_commit and time.monotonic() - last_commit >= self._commit_seconds
+            ):
                 first_batch = False
-                self._commit(task_id, writers, _percent(done, total))
-                if total is None:
-                    total = max(self._source.count(spec), 0)
-                    self.tasks.set_progress(task_id, _percent(done, total))
-                since_commit, last_commit = 0, time.monotonic()
-            if since_commit and time.monotonic() - last_commit >= self._commit_seconds:
                 self._commit(task_id, writers, _percent(done, total))
                 since_commit, last_commit = 0, time.monotonic()
 
@@ -438,7 +404,7 @@ class _Canceled(Exception):
     pass
 
 
-def _percent(done: int, total: int | None) -> float:
+def _percent(done: int, total: int) -> float:
     if not total:
         return 0.0
     return min(99.0, round(100.0 * done / total, 2))

@@ -15,7 +15,6 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +25,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from export_widget.server.api import create_app
-from export_widget.server.engine import ExportEngine, Item
+from export_widget.server.engine import ExportEngine
+from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
@@ -35,34 +35,15 @@ DEFAULT_DATA_DIR = Path(".export-widget")
 
 
 class StoreRowSource:
-    """The engine's row source over the data side's export_query."""
+    """The engine's row source: the data side's export_query on the store."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def check(self, spec: Any) -> int:
-        # count_export parses the params and the query first, raising ValueError.
-        return self.count(spec)
+    def check(self, spec: ExportSpec) -> PreparedExport:
+        from export_widget.server.export_query import prepare_export
 
-    def count(self, spec: Any) -> int:
-        from export_widget.server.export_query import count_export
-
-        return int(count_export(self._engine, spec))
-
-    def batches(self, spec: Any) -> Iterator[list[Item]]:
-        from export_widget.server.export_query import iter_export
-
-        return iter_export(self._engine, spec)
-
-
-def make_spec(
-    kind: str, target_id: str | None, query: list[dict[str, Any]], params: dict[str, Any],
-    timezone: str | None, media_base_url: str,
-) -> Any:
-    from export_widget.server.export_query import ExportSpec
-
-    return ExportSpec(kind=kind, target_id=target_id, query=query, params=params,
-                      timezone=timezone, media_base_url=media_base_url)
+        return prepare_export(self._engine, spec)
 
 
 class KeyAuthenticator:
@@ -117,7 +98,6 @@ def build_server(
         workspace=workspace,
         engine=engine,
         signer=ChunkSigner(load_or_create_secret(directory), max_age=link_max_age),
-        make_spec=make_spec,
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,

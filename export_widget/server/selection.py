@@ -1,8 +1,9 @@
 """Which data rows an export selects: its scope (project, catalog, slice, model run) and the
-wire `searchQuery.query` filter items (spec §3.2), ANDed.
+wire `searchQuery.query` filter items (docs/protocol.md, "Filters"), ANDed.
 
-Ids named in a filter that match nothing in the scope are reported as error items rather than
-dropped silently. Unknown filter items raise ValueError naming the item.
+This module owns the checks of the scope and the filters: a missing target or a bad filter
+item raises ValueError naming the wire field. Ids named in a filter that match nothing in the
+scope are reported as error items rather than dropped silently.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, true
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
+from export_widget.server.export_spec import EXPORT_KINDS
 from export_widget.server.rows.times import datetime_to_ms
 
-Json = dict[str, Any]
-
-dr = store.data_rows
-pr = store.project_rows
+data_rows = store.data_rows
+project_rows = store.project_rows
 
 STATUS_BY_WIRE = {"InReview": "IN_REVIEW", "InRework": "IN_REWORK", "Done": "DONE"}
-KINDS = ("project", "catalog", "slice", "model_run")
+MAX_FILTER_IDS = 2_000  # ids or global keys in one filter item
+QUERY_FIELD = "filters.searchQuery.query"
+_TARGET_FIELD = {"project": "filters.projectId", "slice": "filters.sliceId",
+                 "model_run": "filters.modelRunId"}
 _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
@@ -99,6 +103,8 @@ def _ids(item: Json, where: str) -> list[str]:
         raise ValueError(f"{where}.operator: only 'is' is supported, got {item.get('operator')!r}")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise ValueError(f"{where}.ids: expected a non-empty list of strings")
+    if len(ids) > MAX_FILTER_IDS:
+        raise ValueError(f"{where}.ids: at most {MAX_FILTER_IDS:,} items, got {len(ids):,}")
     return list(dict.fromkeys(ids))
 
 
@@ -113,8 +119,8 @@ class Selection:
 
     kind: str
     target_id: str
-    key: Any = dr.c.pk  # the data-row pk column that orders and pages the scan
-    source: Any = dr
+    key: Any = data_rows.c.pk  # the data-row pk column that orders and pages the scan
+    source: Any = data_rows
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
     errors: list[Json] = field(default_factory=list)
     project_ids: list[str] = field(default_factory=list)  # project scope: [target]
@@ -133,8 +139,10 @@ class Selection:
 
 class _Builder:
     def __init__(self, conn: Connection, kind: str, target_id: str, tz: str | None) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+        if kind not in EXPORT_KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(EXPORT_KINDS)}, got {kind!r}")
+        if kind != "catalog" and not target_id:
+            raise ValueError(f"{_TARGET_FIELD[kind]}: a {kind} export needs its id")
         self.conn = conn
         self.tz = tz
         self.sel = Selection(kind, target_id)
@@ -147,21 +155,20 @@ class _Builder:
 
     def project_scope(self) -> None:
         self._member_scope(store.projects, store.project_rows, store.project_rows.c.project_id,
-                           "project", "project")
+                           "project")
         self.sel.project_ids = [self.sel.target_id]
 
     def model_run_scope(self) -> None:
         self._member_scope(store.model_runs, store.model_run_rows,
-                           store.model_run_rows.c.model_run_id, "model_run", "model run")
+                           store.model_run_rows.c.model_run_id, "model run")
 
-    def _member_scope(self, owners: Any, members: Any, owner_col: Any, field: str,
-                      noun: str) -> None:
+    def _member_scope(self, owners: Any, members: Any, owner_col: Any, noun: str) -> None:
         """Rows that are members of the target (a project's or a model run's rows)."""
         target = self.sel.target_id
         if self.conn.execute(select(owners.c.id).where(owners.c.id == target)).first() is None:
-            raise ValueError(f"{field}: no {noun} with id {target}")
+            raise ValueError(f"{_TARGET_FIELD[self.sel.kind]}: no {noun} with id {target!r}")
         self.sel.key = members.c.data_row_pk
-        self.sel.source = members.join(dr, dr.c.pk == members.c.data_row_pk)
+        self.sel.source = members.join(data_rows, data_rows.c.pk == members.c.data_row_pk)
         self.members = members
         cond = owner_col == target
         self.sel.conditions.append(cond)
@@ -172,7 +179,8 @@ class _Builder:
         row = self.conn.execute(select(store.slices.c.filter)
                                 .where(store.slices.c.id == self.sel.target_id)).first()
         if row is None:
-            raise ValueError(f"slice: no catalog slice with id {self.sel.target_id}")
+            raise ValueError(f"{_TARGET_FIELD['slice']}: no catalog slice with id "
+                             f"{self.sel.target_id!r}")
         items = orjson.loads(row.filter)
         if not isinstance(items, list):
             raise ValueError(f"slice {self.sel.target_id}: saved filter is not a list")
@@ -188,13 +196,13 @@ class _Builder:
         if kind == "data_row_last_activity_at":
             lo, hi = time_range(item, self.tz, where)
             self.uses_rows = True
-            self.sel.conditions.append(_between(dr.c.last_activity_at, lo, hi))
+            self.sel.conditions.append(_between(data_rows.c.last_activity_at, lo, hi))
         elif kind == "labeled_at":
             lo, hi = time_range(item, self.tz, where)
-            lab = store.labels
-            conds = [lab.c.data_row_pk == self.sel.key, _between(lab.c.created_at, lo, hi)]
+            labels = store.labels
+            conds = [labels.c.data_row_pk == self.sel.key, _between(labels.c.created_at, lo, hi)]
             if self.sel.project_ids:
-                conds.append(lab.c.project_id.in_(self.sel.project_ids))
+                conds.append(labels.c.project_id.in_(self.sel.project_ids))
             self.sel.conditions.append(exists().where(*conds))
         elif kind in ("data_row_id", "global_key"):
             self.id_item(kind, _ids(item, where))
@@ -215,14 +223,14 @@ class _Builder:
             if not isinstance(values, list) or not values:
                 raise ValueError(f"{where}.values: expected a non-empty list of media types")
             self.uses_rows = True
-            self.sel.conditions.append(dr.c.media_type.in_(values))
+            self.sel.conditions.append(data_rows.c.media_type.in_(values))
         elif kind == "metadata":
             self.metadata_item(item, where)
         else:
             raise ValueError(f"{where}: unknown filter item type {kind!r}")
 
     def id_item(self, kind: str, ids: list[str]) -> None:
-        col = dr.c.id if kind == "data_row_id" else dr.c.global_key
+        col = data_rows.c.id if kind == "data_row_id" else data_rows.c.global_key
         self.uses_rows = True
         self.sel.conditions.append(col.in_(ids))
         found = {r[0] for r in self.conn.execute(
@@ -232,69 +240,72 @@ class _Builder:
             self.sel.errors.append({kind: missing, "error": f"{noun} not found{self.scope_name}"})
 
     def dataset_item(self, ids: list[str]) -> None:
-        ds = store.datasets
-        found = {r[0] for r in self.conn.execute(select(ds.c.id).where(ds.c.id.in_(ids)))}
+        datasets = store.datasets
+        found = {r[0] for r in self.conn.execute(
+            select(datasets.c.id).where(datasets.c.id.in_(ids)))}
         for missing in (i for i in ids if i not in found):
             self.sel.errors.append({"dataset_id": missing, "error": "Dataset not found"})
-        cond = dr.c.dataset_id.in_(ids)
+        cond = data_rows.c.dataset_id.in_(ids)
         self.uses_rows = True
         self.sel.conditions.append(cond)
         self.scope.append(cond)
         self.scope_name = f" in dataset {ids[0]}" if len(ids) == 1 else " in the datasets"
 
     def batch_item(self, ids: list[str]) -> None:
-        b = store.batches
-        stmt = select(b.c.id).where(b.c.id.in_(ids))
+        batches = store.batches
+        stmt = select(batches.c.id).where(batches.c.id.in_(ids))
         if self.sel.project_ids:
-            stmt = stmt.where(b.c.project_id.in_(self.sel.project_ids))
+            stmt = stmt.where(batches.c.project_id.in_(self.sel.project_ids))
         found = {r[0] for r in self.conn.execute(stmt)}
         for missing in (i for i in ids if i not in found):
             self.sel.errors.append({"batch_id": missing,
                                     "error": f"Batch not found{self.scope_name}"})
-        self.sel.conditions.append(self._project_row(pr.c.batch_id.in_(ids)))
+        self.sel.conditions.append(self._project_row(project_rows.c.batch_id.in_(ids)))
 
     def status_item(self, status: str) -> None:
-        self.sel.conditions.append(self._project_row(pr.c.workflow_status == status))
+        self.sel.conditions.append(self._project_row(project_rows.c.workflow_status == status))
 
     def _project_row(self, cond: ColumnElement[bool]) -> ColumnElement[bool]:
         """`cond` on the scanned project row (project export) or on any project row of
         the data row (catalog-like exports)."""
         if self.sel.kind == "project":
             return cond
-        return exists().where(pr.c.data_row_pk == self.sel.key, cond)
+        return exists().where(project_rows.c.data_row_pk == self.sel.key, cond)
 
     def metadata_item(self, item: Json, where: str) -> None:
         schema_id = item.get("schemaId")
         if not isinstance(schema_id, str):
             raise ValueError(f"{where}.schemaId: expected a metadata schema id")
-        mf = store.metadata_fields
+        fields = store.metadata_fields
         value = orjson.dumps(item.get("value")).decode()
         self.sel.conditions.append(exists().where(
-            mf.c.data_row_pk == self.sel.key, mf.c.schema_id == schema_id, mf.c.value == value))
+            fields.c.data_row_pk == self.sel.key, fields.c.schema_id == schema_id,
+            fields.c.value == value))
 
 
-def select_rows(conn: Connection, kind: str, target_id: str, query: Sequence[Any] | None,
-                timezone: str | None) -> Selection:
+def select_rows(conn: Connection, kind: str, target_id: str | None,
+                query: Sequence[Any] | None, timezone: str | None) -> Selection:
     """Resolve an export's scope and filters to SQL conditions and error items."""
-    b = _Builder(conn, kind, target_id, timezone)
+    builder = _Builder(conn, kind, target_id or "", timezone)
     if query is not None and not isinstance(query, list | tuple):
-        raise ValueError(f"searchQuery.query: expected a list of filter items, got {query!r}")
+        raise ValueError(f"{QUERY_FIELD}: expected a list of filter items, got "
+                         f"{type(query).__name__}")
     items = list(query or [])
     if kind == "project":
-        b.project_scope()
+        builder.project_scope()
     elif kind == "model_run":
-        b.model_run_scope()
+        builder.model_run_scope()
     elif kind == "slice":
-        for n, item in enumerate(b.slice_items()):
-            b.item(item, f"slice filter[{n}]")
+        for n, item in enumerate(builder.slice_items()):
+            builder.item(item, f"slice filter[{n}]")
     # Dataset items narrow the id-check scope, so they go first.
     ordered = sorted(enumerate(items), key=lambda e: 0 if _is_dataset(e[1]) else 1)
     for n, item in ordered:
-        b.item(item, f"searchQuery.query[{n}]")
-    if b.members is not None and not b.uses_rows:
+        builder.item(item, f"{QUERY_FIELD}[{n}]")
+    if builder.members is not None and not builder.uses_rows:
         # Nothing reads data_rows: scan the membership index alone.
-        b.sel.source = b.members
-    return b.sel
+        builder.sel.source = builder.members
+    return builder.sel
 
 
 def _is_dataset(item: Any) -> bool:

@@ -34,6 +34,8 @@ from sqlalchemy import (
     update,
 )
 
+from export_widget.server.export_spec import ExportSpec
+
 TASK_TYPE = "export-data-rows"
 INTERRUPTED = "interrupted: the server stopped while this export was running"
 CANCELED_BY_USER = "canceled: stopped on request; the lines written so far are kept"
@@ -200,20 +202,10 @@ class TaskStore:
             return int(result.rowcount or 0)
 
     def create(
-        self,
-        *,
-        name: str | None,
-        created_by: str,
-        organization_id: str | None,
-        scope: str,
-        target_id: str | None,
-        project_id: str | None,
-        input: dict[str, Any],
-        metadata: dict[str, Any],
-        project_limit: int,
-        organization_limit: int,
+        self, spec: ExportSpec, *, project_limit: int, organization_limit: int
     ) -> TaskRecord:
         """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits."""
+        project_id = spec.project_id
         with self._create_lock, self._engine.begin() as conn:
             running = export_tasks.c.status == TaskStatus.IN_PROGRESS.value
             org_running = conn.execute(
@@ -241,19 +233,20 @@ class TaskStore:
             conn.execute(
                 export_tasks.insert().values(
                     id=task_id,
-                    name=name,
+                    name=spec.task_name,
                     status=TaskStatus.IN_PROGRESS.value,
                     completion_percentage=0.0,
                     created_at=stamp,
                     updated_at=stamp,
                     type=TASK_TYPE,
-                    metadata=orjson.dumps(metadata).decode(),
-                    created_by=created_by,
-                    organization_id=organization_id,
-                    scope=scope,
-                    target_id=target_id,
+                    metadata=orjson.dumps(
+                        {"exportScope": spec.kind, "targetId": spec.target_id}).decode(),
+                    created_by=spec.created_by,
+                    organization_id=spec.organization_id,
+                    scope=spec.kind,
+                    target_id=spec.target_id,
                     project_id=project_id,
-                    input=orjson.dumps(input).decode(),
+                    input=orjson.dumps(spec.wire_input).decode(),
                     failure_reason=None,
                     result_size=0,
                     result_lines=0,
@@ -303,14 +296,6 @@ class TaskStore:
                     completion_percentage=percentage,
                     updated_at=now_ms(),
                 )
-            )
-
-    def set_progress(self, task_id: str, percentage: float) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(export_tasks)
-                .where(export_tasks.c.id == task_id)
-                .values(completion_percentage=percentage, updated_at=now_ms())
             )
 
     def finish(self, task_id: str, status: TaskStatus, reason: str | None = None) -> None:

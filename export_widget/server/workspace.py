@@ -1,8 +1,9 @@
 """Read-side lookups for the GraphQL resolvers.
 
 Every method returns plain dicts keyed by the GraphQL field names the official SDK selects
-(spec §2.3, §7), with DateTime values as `2024-01-01T00:00:00.000Z`, or None when the object
-does not exist. Listing methods take the SDK's paging arguments.
+(docs/protocol.md, "Lookups and listings"), with DateTime values as
+`2024-01-01T00:00:00.000Z`, or None when the object does not exist. Listing methods take the
+SDK's paging arguments.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import hashlib
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row, func, select, tuple_
+from sqlalchemy import Engine, Row, Select, func, select, tuple_
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.rows.times import ms_to_gql_time
-
-Json = dict[str, Any]
 
 METADATA_KIND = {
     "string": "CustomMetadataString",
@@ -34,6 +34,15 @@ def hash_api_key(key: str) -> str:
 def _times(row: Row[Any]) -> Json:
     return {"createdAt": ms_to_gql_time(row.created_at),
             "updatedAt": ms_to_gql_time(row.updated_at)}
+
+
+def _creation_order(table: Any) -> tuple[Any, Any]:
+    """Listings keep creation order; the id breaks ties between rows created together."""
+    return table.c.created_at, table.c.id
+
+
+def _oldest_first(table: Any) -> Select[Any]:
+    return select(table).order_by(*_creation_order(table))
 
 
 class Workspace:
@@ -127,9 +136,9 @@ class Workspace:
         }
 
     def _project_counts(self, ids: list[str]) -> dict[str, int]:
-        pr = store.project_rows
-        rows = self._all(select(pr.c.project_id, func.count().label("n"))
-                         .where(pr.c.project_id.in_(ids)).group_by(pr.c.project_id))
+        project = store.project_rows.c.project_id
+        rows = self._all(select(project, func.count().label("n"))
+                         .where(project.in_(ids)).group_by(project))
         return {r.project_id: int(r.n) for r in rows}
 
     def project(self, project_id: str) -> Json | None:
@@ -139,8 +148,7 @@ class Workspace:
         return self._project(row, self._project_counts([row.id]).get(row.id, 0))
 
     def projects(self, skip: int = 0, first: int = 100) -> list[Json]:
-        p = store.projects
-        rows = self._all(select(p).order_by(p.c.created_at, p.c.id).offset(skip).limit(first))
+        rows = self._all(_oldest_first(store.projects).offset(skip).limit(first))
         counts = self._project_counts([r.id for r in rows])
         return [self._project(r, counts.get(r.id, 0)) for r in rows]
 
@@ -149,9 +157,9 @@ class Workspace:
                 "rowCount": count, "createdBy": row.created_by, **_times(row)}
 
     def _dataset_counts(self, ids: list[str]) -> dict[str, int]:
-        dr = store.data_rows
-        rows = self._all(select(dr.c.dataset_id, func.count().label("n"))
-                         .where(dr.c.dataset_id.in_(ids)).group_by(dr.c.dataset_id))
+        dataset = store.data_rows.c.dataset_id
+        rows = self._all(select(dataset, func.count().label("n"))
+                         .where(dataset.in_(ids)).group_by(dataset))
         return {r.dataset_id: int(r.n) for r in rows}
 
     def dataset(self, dataset_id: str) -> Json | None:
@@ -161,8 +169,7 @@ class Workspace:
         return self._dataset(row, self._dataset_counts([row.id]).get(row.id, 0))
 
     def datasets(self, skip: int = 0, first: int = 100) -> list[Json]:
-        d = store.datasets
-        rows = self._all(select(d).order_by(d.c.created_at, d.c.id).offset(skip).limit(first))
+        rows = self._all(_oldest_first(store.datasets).offset(skip).limit(first))
         counts = self._dataset_counts([r.id for r in rows])
         return [self._dataset(r, counts.get(r.id, 0)) for r in rows]
 
@@ -171,15 +178,16 @@ class Workspace:
 
         The cursor is the last batch id of the previous page; an unknown cursor is an error.
         """
-        b = store.batches
-        stmt = select(b).where(b.c.project_id == project_id)
+        batches = store.batches
+        stmt = select(batches).where(batches.c.project_id == project_id)
         if after:
-            cur = self._one(select(b.c.created_at, b.c.id).where(b.c.id == after,
-                                                                   b.c.project_id == project_id))
-            if cur is None:
+            cursor = self._one(select(*_creation_order(batches)).where(
+                batches.c.id == after, batches.c.project_id == project_id))
+            if cursor is None:
                 raise ValueError(f"after: no batch {after} in project {project_id}")
-            stmt = stmt.where(tuple_(b.c.created_at, b.c.id) > tuple_(cur.created_at, cur.id))
-        rows = self._all(stmt.order_by(b.c.created_at, b.c.id).limit(first + 1))
+            stmt = stmt.where(tuple_(*_creation_order(batches))
+                              > tuple_(cursor.created_at, cursor.id))
+        rows = self._all(stmt.order_by(*_creation_order(batches)).limit(first + 1))
         page = rows[:first]
         nodes = [{"id": r.id, "name": r.name, "size": r.size, "projectId": r.project_id,
                   "createdBy": r.created_by, **_times(r)} for r in page]
@@ -197,8 +205,7 @@ class Workspace:
         return None if row is None else self._model(row)
 
     def models(self, skip: int = 0, first: int = 100) -> list[Json]:
-        m = store.models
-        rows = self._all(select(m).order_by(m.c.created_at, m.c.id).offset(skip).limit(first))
+        rows = self._all(_oldest_first(store.models).offset(skip).limit(first))
         return [self._model(r) for r in rows]
 
     def _model_run(self, row: Row[Any]) -> Json:
@@ -213,11 +220,11 @@ class Workspace:
 
     def model_runs(self, model_id: str | None = None, skip: int = 0,
                    first: int = 100) -> list[Json]:
-        r = store.model_runs
-        stmt = select(r)
+        stmt = select(store.model_runs)
         if model_id is not None:
-            stmt = stmt.where(r.c.model_id == model_id)
-        rows = self._all(stmt.order_by(r.c.created_at, r.c.id).offset(skip).limit(first))
+            stmt = stmt.where(store.model_runs.c.model_id == model_id)
+        rows = self._all(stmt.order_by(*_creation_order(store.model_runs))
+                         .offset(skip).limit(first))
         return [self._model_run(x) for x in rows]
 
     # --- data rows and metadata ------------------------------------------------------------
@@ -228,16 +235,12 @@ class Workspace:
             return None
         return self._data_row(row)
 
-    def data_row_by_global_key(self, global_key: str) -> Json | None:
-        row = self._one(select(store.data_rows)
-                        .where(store.data_rows.c.global_key == global_key))
-        return None if row is None else self._data_row(row)
-
     def _data_row(self, row: Row[Any]) -> Json:
-        ms, mf = store.metadata_schemas, store.metadata_fields
-        fields = self._all(select(mf.c.schema_id, mf.c.value, ms.c.name, ms.c.kind)
-                           .join(ms, ms.c.id == mf.c.schema_id)
-                           .where(mf.c.data_row_pk == row.pk))
+        values, schemas = store.metadata_fields, store.metadata_schemas
+        fields = self._all(select(values.c.schema_id, values.c.value, schemas.c.name,
+                                  schemas.c.kind)
+                           .join(schemas, schemas.c.id == values.c.schema_id)
+                           .where(values.c.data_row_pk == row.pk))
         custom = [{"schemaId": f.schema_id, "value": orjson.loads(f.value)} for f in fields]
         metadata_fields = [{"schemaId": f.schema_id, "name": f.name,
                             "value": orjson.loads(f.value), "kind": METADATA_KIND[f.kind]}
@@ -252,8 +255,8 @@ class Workspace:
 
     def metadata_ontology(self) -> list[Json]:
         """`customMetadataOntology`: schemas with their enum options."""
-        ms = store.metadata_schemas
-        rows = self._all(select(ms).order_by(ms.c.name, ms.c.id))
+        schemas = store.metadata_schemas
+        rows = self._all(select(schemas).order_by(schemas.c.name, schemas.c.id))
         options: dict[str, list[Json]] = {}
         for r in rows:
             if r.kind == "option" and r.parent_id:
@@ -276,32 +279,27 @@ class Workspace:
         return None if row is None else self._slice(row)
 
     def slices(self) -> list[Json]:
-        s = store.slices
-        return [self._slice(r) for r in self._all(select(s).order_by(s.c.created_at, s.c.id))]
+        return [self._slice(r) for r in self._all(_oldest_first(store.slices))]
 
     # --- names for UI listings -------------------------------------------------------------
 
     def catalog_names(self) -> Json:
         """What can be exported, with names: projects (with batches), datasets, slices,
         models with their runs."""
-        p, d, s, b = store.projects, store.datasets, store.slices, store.batches
-        m, r = store.models, store.model_runs
         batches: dict[str, list[Json]] = {}
-        for row in self._all(select(b.c.id, b.c.name, b.c.project_id)
-                             .order_by(b.c.created_at, b.c.id)):
+        for row in self._all(_oldest_first(store.batches)):
             batches.setdefault(row.project_id, []).append({"id": row.id, "name": row.name})
         runs: dict[str, list[Json]] = {}
-        for row in self._all(select(r.c.id, r.c.name, r.c.model_id)
-                             .order_by(r.c.created_at, r.c.id)):
+        for row in self._all(_oldest_first(store.model_runs)):
             runs.setdefault(row.model_id, []).append({"id": row.id, "name": row.name})
         return {
             "projects": [{"id": x.id, "name": x.name, "mediaType": x.media_type,
                           "batches": batches.get(x.id, [])}
-                         for x in self._all(select(p).order_by(p.c.created_at, p.c.id))],
+                         for x in self._all(_oldest_first(store.projects))],
             "datasets": [{"id": x.id, "name": x.name}
-                         for x in self._all(select(d).order_by(d.c.created_at, d.c.id))],
+                         for x in self._all(_oldest_first(store.datasets))],
             "slices": [{"id": x.id, "name": x.name}
-                       for x in self._all(select(s).order_by(s.c.created_at, s.c.id))],
+                       for x in self._all(_oldest_first(store.slices))],
             "models": [{"id": x.id, "name": x.name, "modelRuns": runs.get(x.id, [])}
-                       for x in self._all(select(m).order_by(m.c.created_at, m.c.id))],
+                       for x in self._all(_oldest_first(store.models))],
         }

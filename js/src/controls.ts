@@ -17,8 +17,12 @@ export function mountControls({ model, rpc, on }: PartContext): Part {
   const exportBtn = h("button", { type: "button", class: "ew-btn ew-primary ew-export", text: "Export" });
   exportBtn.setAttribute("aria-describedby", why.id);
   const cancelBtn = h("button", { type: "button", class: "ew-btn ew-cancel", text: "Cancel" });
-  const resumeBtn = h("button", { type: "button", class: "ew-btn ew-resume", text: "Resume",
-    title: "Continue this export from the first row not yet read" });
+  const resumeBtn = h("button", {
+    type: "button",
+    class: "ew-btn ew-resume",
+    text: "Resume",
+    title: "Continue this export from the first row not yet read",
+  });
   const actionMsg = h("div", { class: "ew-error ew-action-msg", role: "alert" });
   const actions = h("div", { class: "ew-actions" }, exportBtn, cancelBtn, resumeBtn, why, actionMsg);
 
@@ -33,7 +37,8 @@ export function mountControls({ model, rpc, on }: PartContext): Part {
     if (catalog.error) reason = `The workspace could not be read: ${catalog.error}`;
     else if (active) reason = "An export is running; cancel it to start another.";
     else if (starting) reason = "Starting…";
-    else if (errors > 0) reason = `Fix ${errors === 1 ? "the error" : `${errors} errors`} first (${fieldList(validation)}).`;
+    else if (errors > 0)
+      reason = `Fix ${errors === 1 ? "the error" : `${errors} errors`} first (${fieldList(validation)}).`;
     exportBtn.disabled = reason !== "";
     setText(why, reason);
     cancelBtn.disabled = !active;

@@ -1,10 +1,24 @@
 // The export configuration and filter form. It writes the `config` trait (the browser owns
-// it) and shows the `validation` trait (Python owns it) next to each field, as text.
+// it) and shows the `validation` trait (Python owns it) next to each field, as text. The
+// rules it applies while the user types (statuses, caps, which params are booleans, which
+// scopes take a target) come from the `catalog` trait: the form hard-codes none of them.
 
-import { h, setText, uid } from "./dom";
-import type { Catalog, ExportConfig, Filters, Model, ParamValue, Scope, Validation } from "./types";
+import { fmtInt, h, setText, uid } from "./dom";
+import type {
+  Catalog,
+  ExportConfig,
+  Filters,
+  FormRules,
+  Model,
+  ModelRunEntry,
+  Named,
+  ParamValue,
+  Scope,
+  ScopeRules,
+  Validation,
+} from "./types";
 
-export const SCOPE_LABELS: Record<Scope, string> = {
+const SCOPE_LABELS: Record<Scope, string> = {
   project: "Project",
   dataset: "Dataset",
   catalog: "Catalog (all data rows)",
@@ -27,21 +41,12 @@ const PARAM_HINTS: Record<string, [string, string]> = {
   all_projects: ["All projects", "labels from every project the row is in"],
   all_model_runs: ["All model runs", "every model run the row is in"],
   media_type_override: ["Media type override", "export only rows of this media type"],
-  project_ids: ["Projects to include", "labels from these projects; at most 30"],
-  model_run_ids: ["Model runs to include", "predictions and labels from these runs; at most 30"],
+  project_ids: ["Projects to include", "labels from these projects"],
+  model_run_ids: ["Model runs to include", "predictions and labels from these runs"],
 };
-const BOOL_PARAMS = [
-  "data_row_details", "attachments", "metadata_fields", "embeddings", "project_details",
-  "label_details", "performance_details", "interpolated_frames", "predictions",
-  "model_run_details", "all_projects", "all_model_runs",
-];
-const LIST_CAP = 30;
-export const ID_CAP = 2000;
-const WORKFLOW = ["ToLabel", "InReview", "InRework", "Done"];
-const ID_HINT_FILTER = `empty = no filter; at most ${ID_CAP.toLocaleString("en-US")} ids`;
-const ID_HINT_REQUIRED = `required: the rows to export; at most ${ID_CAP.toLocaleString("en-US")} ids`;
-const DATE_HINT =
-  "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
+const ID_LIST_PARAMS = ["project_ids", "model_run_ids"];
+const NO_RULES: ScopeRules = { params: [], filters: [], target: null };
+const DATE_HINT = "YYYY-MM-DD, YYYY-MM-DD hh:mm:ss or YYYY-MM-DDThh:mm:ss±hhmm; leave an end empty to leave it open";
 
 interface Field {
   wrap: HTMLElement;
@@ -50,7 +55,10 @@ interface Field {
 }
 
 export function parseIds(text: string): string[] {
-  return text.split(/[\s,;]+/).map((s) => s.trim()).filter((s) => s.length > 0);
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function listOf(v: ParamValue | undefined): string[] {
@@ -77,21 +85,23 @@ export class ConfigForm {
   private readonly tzNotes: HTMLElement[] = [];
   private readonly paramsBox: HTMLFieldSetElement;
   private readonly filtersBox: HTMLFieldSetElement;
+  private readonly filtersLegend: HTMLLegendElement;
   private readonly general: HTMLElement;
   private idHint: HTMLElement | null = null;
   private timer: number | undefined;
 
   constructor(private readonly model: Model) {
+    const { rules, scopes } = model.get("catalog");
     this.scopeSelect = h("select", { class: "ew-scope" });
-    for (const [value, text] of Object.entries(SCOPE_LABELS)) {
-      this.scopeSelect.append(h("option", { value, text }));
+    for (const scope of Object.keys(scopes)) {
+      this.scopeSelect.append(h("option", { value: scope, text: SCOPE_LABELS[scope as Scope] ?? scope }));
     }
     this.targetSelect = h("select", { class: "ew-target" });
     this.taskName = h("input", { type: "text", class: "ew-taskname", placeholder: "optional" });
     this.mediaType = h("select", { class: "ew-mediatype" });
     this.workflow = h("select", { class: "ew-workflow" });
     this.workflow.append(h("option", { value: "", text: "Any status" }));
-    for (const w of WORKFLOW) this.workflow.append(h("option", { value: w, text: w }));
+    for (const status of rules.workflow_statuses) this.workflow.append(h("option", { value: status, text: status }));
     this.batches = h("select", { class: "ew-batches", multiple: true, size: 4 });
     this.idKind = h("select", { class: "ew-idkind" });
     this.idKind.append(
@@ -111,25 +121,30 @@ export class ConfigForm {
     const nameField = this.field("task_name", "Task name", this.taskName, "shown in the task list");
 
     this.paramsBox = h("fieldset", { class: "ew-params" }, h("legend", { text: "Include" }));
-    for (const p of BOOL_PARAMS) {
-      const box = h("input", { type: "checkbox", class: `ew-param-${p}` });
-      this.checks.set(p, box);
-      this.paramsBox.append(this.checkField(p, box).wrap);
+    for (const param of rules.bool_params) {
+      const box = h("input", { type: "checkbox", class: `ew-param-${param}` });
+      this.checks.set(param, box);
+      this.paramsBox.append(this.checkField(param, box).wrap);
     }
-    this.paramsBox.append(this.field("media_type_override", PARAM_HINTS.media_type_override![0],
-      this.mediaType, PARAM_HINTS.media_type_override![1]).wrap);
-    for (const p of ["project_ids", "model_run_ids"]) {
-      const sel = h("select", { class: `ew-param-${p}`, multiple: true, size: 4 });
+    const [mediaLabel, mediaHint] = paramText("media_type_override");
+    this.paramsBox.append(this.field("media_type_override", mediaLabel, this.mediaType, mediaHint).wrap);
+    for (const param of ID_LIST_PARAMS) {
+      const sel = h("select", { class: `ew-param-${param}`, multiple: true, size: 4 });
       const count = h("span", { class: "ew-count", "aria-live": "polite" });
-      this.multi.set(p, sel);
-      this.multiCount.set(p, count);
-      const f = this.field(p, PARAM_HINTS[p]![0], sel, PARAM_HINTS[p]![1]);
-      f.wrap.insertBefore(count, f.error);
-      this.paramsBox.append(f.wrap);
+      this.multi.set(param, sel);
+      this.multiCount.set(param, count);
+      const [label, hint] = paramText(param);
+      const field = this.field(param, label, sel, `${hint}; at most ${rules.param_ids_max}`);
+      field.wrap.insertBefore(count, field.error);
+      this.paramsBox.append(field.wrap);
     }
 
-    this.filtersBox = h("fieldset", { class: "ew-filters" }, h("legend", { text: "Filters" }));
-    for (const [name, text] of [["last_activity_at", "Last activity"], ["label_created_at", "Label created"]] as const) {
+    this.filtersLegend = h("legend", { text: "Filters" });
+    this.filtersBox = h("fieldset", { class: "ew-filters" }, this.filtersLegend);
+    for (const [name, text] of [
+      ["last_activity_at", "Last activity"],
+      ["label_created_at", "Label created"],
+    ] as const) {
       const from = h("input", { type: "text", class: `ew-${name}-from`, placeholder: "from (open)" });
       const to = h("input", { type: "text", class: `ew-${name}-to`, placeholder: "to (open)" });
       from.setAttribute("aria-label", `${text} from`);
@@ -137,15 +152,14 @@ export class ConfigForm {
       this.dates.set(name, [from, to]);
       const tz = h("span", { class: "ew-tz" });
       this.tzNotes.push(tz);
-      const f = this.groupField(name, text, [from, h("span", { text: " – " }), to], DATE_HINT, tz);
-      this.filtersBox.append(f.wrap);
+      const field = this.groupField(name, text, [from, h("span", { text: " – " }), to], DATE_HINT, tz);
+      this.filtersBox.append(field.wrap);
     }
     this.filtersBox.append(
       this.field("workflow_status", "Workflow status", this.workflow, "rows in this workflow step").wrap,
       this.field("batch_ids", "Batches", this.batches, "only rows in these batches; none = all").wrap,
     );
-    const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText],
-      ID_HINT_FILTER, this.idCount);
+    const idField = this.groupField("ids", "Rows by", [this.idKind, this.idText], idHint(rules, false), this.idCount);
     this.idHint = idField.wrap.querySelector(".ew-hint") as HTMLElement;
     this.idKind.setAttribute("aria-label", "Identify rows by");
     this.idText.setAttribute("aria-label", "Ids to export");
@@ -174,40 +188,59 @@ export class ConfigForm {
     const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field", "data-field": name },
-      h("label", { for: id, text: label }), input, hintEl, error);
-    const f = { wrap, error, inputs: [input] };
-    this.fields.set(name, f);
-    return f;
+    const wrap = h(
+      "div",
+      { class: "ew-field", "data-field": name },
+      h("label", { for: id, text: label }),
+      input,
+      hintEl,
+      error,
+    );
+    const field = { wrap, error, inputs: [input] };
+    this.fields.set(name, field);
+    return field;
   }
 
   private checkField(name: string, box: HTMLInputElement): Field {
     const id = uid(name);
     box.id = id;
-    const [label, hint] = PARAM_HINTS[name] ?? [name, ""];
+    const [label, hint] = paramText(name);
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     box.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field ew-check", "data-field": name },
-      box, h("label", { for: id, text: label }),
-      h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }), error);
-    const f = { wrap, error, inputs: [box] };
-    this.fields.set(name, f);
-    return f;
+    const wrap = h(
+      "div",
+      { class: "ew-field ew-check", "data-field": name },
+      box,
+      h("label", { for: id, text: label }),
+      h("span", { class: "ew-hint", id: `${id}-hint`, text: hint }),
+      error,
+    );
+    const field = { wrap, error, inputs: [box] };
+    this.fields.set(name, field);
+    return field;
   }
 
-  private groupField(name: string, label: string, parts: HTMLElement[], hint: string,
-    extra: HTMLElement): Field {
+  private groupField(name: string, label: string, parts: HTMLElement[], hint: string, extra: HTMLElement): Field {
     const id = uid(name);
     const error = h("div", { class: "ew-error", id: `${id}-error`, "data-field": name });
     const hintEl = h("span", { class: "ew-hint", id: `${id}-hint`, text: hint });
-    const inputs = parts.filter((p) => p instanceof HTMLInputElement || p instanceof HTMLSelectElement
-      || p instanceof HTMLTextAreaElement);
+    const inputs = parts.filter(
+      (part) =>
+        part instanceof HTMLInputElement || part instanceof HTMLSelectElement || part instanceof HTMLTextAreaElement,
+    );
     for (const i of inputs) i.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-    const wrap = h("div", { class: "ew-field", "data-field": name, role: "group", "aria-label": label },
-      h("span", { class: "ew-label", text: label }), ...parts, extra, hintEl, error);
-    const f = { wrap, error, inputs };
-    this.fields.set(name, f);
-    return f;
+    const wrap = h(
+      "div",
+      { class: "ew-field", "data-field": name, role: "group", "aria-label": label },
+      h("span", { class: "ew-label", text: label }),
+      ...parts,
+      extra,
+      hintEl,
+      error,
+    );
+    const field = { wrap, error, inputs };
+    this.fields.set(name, field);
+    return field;
   }
 
   private listen(): void {
@@ -221,8 +254,15 @@ export class ConfigForm {
       this.applyScope();
       this.commit();
     });
-    for (const el of [this.targetSelect, this.mediaType, this.workflow, this.batches, this.idKind,
-      ...this.checks.values(), ...this.multi.values()]) {
+    for (const el of [
+      this.targetSelect,
+      this.mediaType,
+      this.workflow,
+      this.batches,
+      this.idKind,
+      ...this.checks.values(),
+      ...this.multi.values(),
+    ]) {
       el.addEventListener("change", now);
     }
     this.targetSelect.addEventListener("change", () => this.fillBatches());
@@ -242,10 +282,11 @@ export class ConfigForm {
     const catalog = this.model.get("catalog");
     const config = this.model.get("config") ?? {};
     this.fillMediaTypes(catalog);
-    for (const [p, sel] of this.multi) {
-      const items: [string, string][] = p === "project_ids"
-        ? catalog.projects.map((x) => [x.id, labelFor(x)])
-        : catalog.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
+    for (const [param, sel] of this.multi) {
+      const items: [string, string][] =
+        param === "project_ids"
+          ? catalog.projects.map((project) => [project.id, labelFor(project)])
+          : catalog.model_runs.map((run) => [run.id, runLabel(run)]);
       fillOptions(sel, items, null);
     }
     for (const tz of this.tzNotes) setText(tz, `read in ${catalog.timezone || "UTC"} unless an offset is given`);
@@ -259,9 +300,9 @@ export class ConfigForm {
     this.fillBatches();
     this.setValue(this.taskName, config.task_name ?? "");
     const params = config.params ?? {};
-    for (const [p, box] of this.checks) if (document.activeElement !== box) box.checked = params[p] === true;
+    for (const [param, box] of this.checks) if (document.activeElement !== box) box.checked = params[param] === true;
     this.setValue(this.mediaType, typeof params.media_type_override === "string" ? params.media_type_override : "");
-    for (const [p, sel] of this.multi) this.setSelected(sel, listOf(params[p]));
+    for (const [param, sel] of this.multi) this.setSelected(sel, listOf(params[param]));
     const filters = config.filters ?? {};
     for (const [name, [from, to]] of this.dates) {
       const range = filters[name as "last_activity_at"] ?? [null, null];
@@ -279,7 +320,8 @@ export class ConfigForm {
       this.idText.value = ids.join("\n");
     }
     this.updateCounts();
-    if (config.scope === undefined || (config.target_id ?? "") !== this.targetSelect.value) {
+    const wantsTarget = this.scopeRules().target !== null;
+    if (config.scope === undefined || (wantsTarget && (config.target_id ?? "") !== this.targetSelect.value)) {
       // First render (or the chosen target vanished): publish what the form shows.
       this.commit();
     }
@@ -296,65 +338,86 @@ export class ConfigForm {
   }
 
   private fillMediaTypes(catalog: Catalog): void {
-    const items: [string, string][] = [["", "No override"], ...catalog.media_types.map((m): [string, string] => [m, m])];
+    const items: [string, string][] = [
+      ["", "No override"],
+      ...catalog.media_types.map((media): [string, string] => [media, media]),
+    ];
     fillOptions(this.mediaType, items, this.mediaType.value);
   }
 
   private fillBatches(): void {
     const catalog = this.model.get("catalog");
     const list = catalog.batches[this.targetSelect.value] ?? [];
-    fillOptions(this.batches, list.map((b) => [b.id, b.name]), null);
+    fillOptions(
+      this.batches,
+      list.map((batch) => [batch.id, batch.name]),
+      null,
+    );
     const config = this.model.get("config") ?? {};
     this.setSelected(this.batches, config.filters?.batch_ids ?? []);
   }
 
   private targetsFor(scope: Scope): [string, string][] {
-    const c = this.model.get("catalog");
+    const catalog = this.model.get("catalog");
     switch (scope) {
-      case "project": return c.projects.map((x) => [x.id, labelFor(x)]);
-      case "dataset": return c.datasets.map((x) => [x.id, labelFor(x)]);
-      case "slice": return c.slices.map((x) => [x.id, labelFor(x)]);
-      case "model_run": return c.model_runs.map((x) => [x.id, `${x.model_name} / ${x.name}`]);
-      default: return [];
+      case "project":
+        return catalog.projects.map((target) => [target.id, labelFor(target)]);
+      case "dataset":
+        return catalog.datasets.map((target) => [target.id, labelFor(target)]);
+      case "slice":
+        return catalog.slices.map((target) => [target.id, labelFor(target)]);
+      case "model_run":
+        return catalog.model_runs.map((target) => [target.id, runLabel(target)]);
+      default:
+        return [];
     }
+  }
+
+  private scopeRules(): ScopeRules {
+    return this.model.get("catalog").scopes[this.scopeSelect.value] ?? NO_RULES;
   }
 
   private applyScope(): void {
     const scope = this.scopeSelect.value as Scope;
-    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const rules = this.scopeRules();
     const targets = this.targetsFor(scope);
-    const targetWrap = this.fields.get("target_id")!.wrap;
-    targetWrap.hidden = scope === "catalog" || scope === "data_rows";
-    setText(this.targetLabel, SCOPE_LABELS[scope].replace(/ \(.*\)$/, ""));
+    this.hide("target_id", rules.target === null);
+    setText(this.targetLabel, (SCOPE_LABELS[scope] ?? scope).replace(/ \(.*\)$/, ""));
     fillOptions(this.targetSelect, targets, this.targetSelect.value || null);
     if (!this.targetSelect.value && targets.length > 0) this.targetSelect.selectedIndex = 0;
     const params = new Set(rules.params);
-    for (const p of [...BOOL_PARAMS, "media_type_override", "project_ids", "model_run_ids"]) {
-      this.fields.get(p)!.wrap.hidden = !params.has(p);
+    for (const param of [...this.checks.keys(), "media_type_override", ...ID_LIST_PARAMS]) {
+      this.hide(param, !params.has(param));
     }
     this.paramsBox.hidden = params.size === 0;
     const filters = new Set(rules.filters);
-    const idsShown = scope === "data_rows" || filters.has("global_keys") || filters.has("data_row_ids");
-    for (const f of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
-      this.fields.get(f)!.wrap.hidden = !filters.has(f);
+    const idsShown = filters.has("global_keys") || filters.has("data_row_ids");
+    for (const filter of ["last_activity_at", "label_created_at", "workflow_status", "batch_ids"]) {
+      this.hide(filter, !filters.has(filter));
     }
-    this.fields.get("ids")!.wrap.hidden = !idsShown;
-    const legend = this.filtersBox.querySelector("legend")!;
-    setText(legend, scope === "data_rows" ? "Data rows to export" : "Filters");
-    if (this.idHint) setText(this.idHint, scope === "data_rows" ? ID_HINT_REQUIRED : ID_HINT_FILTER);
+    this.hide("ids", !idsShown);
+    setText(this.filtersLegend, scope === "data_rows" ? "Data rows to export" : "Filters");
+    if (this.idHint) setText(this.idHint, idHint(this.model.get("catalog").rules, scope === "data_rows"));
     this.filtersBox.hidden = !idsShown && filters.size === 0;
   }
 
+  private hide(field: string, hidden: boolean): void {
+    const wrap = this.fields.get(field)?.wrap;
+    if (wrap) wrap.hidden = hidden;
+  }
+
   private updateCounts(): void {
-    const n = parseIds(this.idText.value).length;
+    const { row_ids_max, param_ids_max } = this.model.get("catalog").rules;
+    const ids = parseIds(this.idText.value).length;
     const what = this.idKind.value === "data_row_ids" ? "data row ID" : "global key";
-    setText(this.idCount, `${n.toLocaleString("en-US")} ${what}${n === 1 ? "" : "s"} (max ${ID_CAP.toLocaleString("en-US")})`);
-    this.idCount.classList.toggle("ew-over", n > ID_CAP);
-    for (const [p, sel] of this.multi) {
-      const k = sel.selectedOptions.length;
-      const count = this.multiCount.get(p)!;
-      setText(count, `${k} selected (max ${LIST_CAP})`);
-      count.classList.toggle("ew-over", k > LIST_CAP);
+    setText(this.idCount, `${fmtInt(ids)} ${what}${ids === 1 ? "" : "s"} (max ${fmtInt(row_ids_max)})`);
+    this.idCount.classList.toggle("ew-over", ids > row_ids_max);
+    for (const [param, sel] of this.multi) {
+      const picked = sel.selectedOptions.length;
+      const count = this.multiCount.get(param);
+      if (!count) continue;
+      setText(count, `${picked} selected (max ${fmtInt(param_ids_max)})`);
+      count.classList.toggle("ew-over", picked > param_ids_max);
     }
   }
 
@@ -363,18 +426,18 @@ export class ConfigForm {
   /** The config the form shows, as the trait stores it. Empty lists and open ranges are left out. */
   read(): ExportConfig {
     const scope = this.scopeSelect.value as Scope;
-    const rules = this.model.get("catalog").scopes[scope] ?? { params: [], filters: [] };
+    const rules = this.scopeRules();
     const params: Record<string, ParamValue> = {};
-    for (const p of rules.params) {
-      const box = this.checks.get(p);
+    for (const param of rules.params) {
+      const box = this.checks.get(param);
       if (box) {
-        if (box.checked) params[p] = true;
-      } else if (p === "media_type_override") {
-        if (this.mediaType.value) params[p] = this.mediaType.value;
+        if (box.checked) params[param] = true;
+      } else if (param === "media_type_override") {
+        if (this.mediaType.value) params[param] = this.mediaType.value;
       } else {
-        const sel = this.multi.get(p);
+        const sel = this.multi.get(param);
         const picked = sel ? Array.from(sel.selectedOptions, (o) => o.value) : [];
-        if (picked.length > 0) params[p] = picked;
+        if (picked.length > 0) params[param] = picked;
       }
     }
     const filters: Filters = {};
@@ -392,9 +455,9 @@ export class ConfigForm {
     }
     const ids = parseIds(this.idText.value);
     const kind = this.idKind.value as "global_keys" | "data_row_ids";
-    if (ids.length > 0 && (scope === "data_rows" || allowed.has(kind))) filters[kind] = ids;
+    if (ids.length > 0 && allowed.has(kind)) filters[kind] = ids;
     const config: ExportConfig = { scope, params, filters };
-    if (scope !== "catalog" && scope !== "data_rows") config.target_id = this.targetSelect.value;
+    if (rules.target !== null) config.target_id = this.targetSelect.value;
     const name = this.taskName.value.trim();
     if (name) config.task_name = name;
     return config;
@@ -409,35 +472,47 @@ export class ConfigForm {
   // -- validation -------------------------------------------------------------------------
 
   showValidation(validation: Validation): void {
-    const shown = new Set<Field>();
     const general: string[] = [];
-    for (const f of new Set(this.fields.values())) {
-      setText(f.error, "");
-      f.wrap.classList.remove("ew-invalid");
-      for (const i of f.inputs) i.removeAttribute("aria-invalid");
+    for (const field of new Set(this.fields.values())) {
+      setText(field.error, "");
+      field.wrap.classList.remove("ew-invalid");
+      for (const i of field.inputs) i.removeAttribute("aria-invalid");
     }
     for (const [key, message] of Object.entries(validation)) {
-      const f = this.fields.get(key);
-      if (!f || f.wrap.hidden) {
+      const field = this.fields.get(key);
+      if (!field || field.wrap.hidden) {
         general.push(message);
         continue;
       }
-      f.error.textContent = f.error.textContent ? `${f.error.textContent}\n${message}` : message;
-      f.wrap.classList.add("ew-invalid");
-      for (const i of f.inputs) i.setAttribute("aria-invalid", "true");
-      shown.add(f);
+      field.error.textContent = field.error.textContent ? `${field.error.textContent}\n${message}` : message;
+      field.wrap.classList.add("ew-invalid");
+      for (const i of field.inputs) i.setAttribute("aria-invalid", "true");
     }
     setText(this.general, general.join("\n"));
   }
 }
 
-function labelFor(x: { id: string; name: string }): string {
-  return x.name || x.id;
+function paramText(name: string): [string, string] {
+  return PARAM_HINTS[name] ?? [name, ""];
+}
+
+function idHint(rules: FormRules, required: boolean): string {
+  const cap = `at most ${fmtInt(rules.row_ids_max)} ids`;
+  return required ? `required: the rows to export; ${cap}` : `empty = no filter; ${cap}`;
+}
+
+function labelFor(target: Named): string {
+  return target.name || target.id;
+}
+
+function runLabel(run: ModelRunEntry): string {
+  return `${run.model_name} / ${run.name}`;
 }
 
 function fillOptions(sel: HTMLSelectElement, items: [string, string][], keep: string | null): void {
-  const same = sel.options.length === items.length
-    && items.every(([v, t], i) => sel.options[i]!.value === v && sel.options[i]!.text === t);
+  const same =
+    sel.options.length === items.length &&
+    items.every(([v, t], i) => sel.options[i]?.value === v && sel.options[i]?.text === t);
   if (same) return;
   const selected = new Set(Array.from(sel.selectedOptions, (o) => o.value));
   sel.replaceChildren(...items.map(([value, text]) => h("option", { value, text, title: value })));

@@ -13,7 +13,6 @@ export class Rpc {
   private readonly waiting = new Map<string, { channel: string; handler: Handler }>();
   private readonly latest = new Map<string, string>();
   private readonly listener: (...args: unknown[]) => void;
-  dropped = 0;
 
   constructor(private readonly model: Model) {
     seq += 1;
@@ -37,11 +36,6 @@ export class Rpc {
     return id;
   }
 
-  isWaiting(channel: string): boolean {
-    const id = this.latest.get(channel);
-    return id !== undefined && this.waiting.has(id);
-  }
-
   private receive(content: unknown): void {
     if (typeof content !== "object" || content === null) return;
     const reply = content as Reply;
@@ -49,10 +43,7 @@ export class Rpc {
     const entry = this.waiting.get(reply.id);
     if (!entry) return; // another view's request, or one we already dropped
     this.waiting.delete(reply.id);
-    if (this.latest.get(entry.channel) !== reply.id) {
-      this.dropped += 1;
-      return;
-    }
+    if (this.latest.get(entry.channel) !== reply.id) return; // stale: a newer one is waiting
     entry.handler(reply);
   }
 

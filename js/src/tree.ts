@@ -96,21 +96,11 @@ export class TreeNode {
     this.el.append(line);
   }
 
-  get isOpen(): boolean {
-    return this.open;
-  }
-
-  get isContainer(): boolean {
-    return this.arrow !== null;
-  }
-
   private build(): HTMLUListElement {
     if (this.group) return this.group;
     const v = this.value as Record<string, unknown> | unknown[];
     const group = h("ul", { class: "ew-group", role: "group" });
-    const entries: [string | number, unknown][] = Array.isArray(v)
-      ? v.map((x, i) => [i, x])
-      : Object.entries(v);
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
     for (const [key, child] of entries) {
       const node = new TreeNode(child, String(key), childPath(this.path, key), this.onCopy);
       this.children.push(node);

@@ -51,6 +51,14 @@ export interface ModelRunEntry extends Named {
 export interface ScopeRules {
   params: string[];
   filters: string[];
+  target: string | null;
+}
+
+export interface FormRules {
+  workflow_statuses: string[];
+  bool_params: string[];
+  row_ids_max: number;
+  param_ids_max: number;
 }
 
 export interface Catalog {
@@ -60,6 +68,7 @@ export interface Catalog {
   model_runs: ModelRunEntry[];
   batches: Record<string, Named[]>;
   scopes: Record<string, ScopeRules>;
+  rules: FormRules;
   media_types: string[];
   timezone: string;
   error?: string;

@@ -37,10 +37,18 @@ export class Viewer {
   constructor(private readonly rpc: Rpc) {
     const panelId = uid("panel");
     const tablist = h("div", { class: "ew-tabs", role: "tablist", "aria-label": "Export streams" });
-    for (const [name, text] of [["result", "Rows"], ["errors", "Errors"]] as const) {
+    for (const [name, text] of [
+      ["result", "Rows"],
+      ["errors", "Errors"],
+    ] as const) {
       const tab = h("button", {
-        type: "button", role: "tab", class: "ew-tab", "aria-controls": panelId,
-        "aria-selected": name === "result" ? "true" : "false", "data-stream": name, text,
+        type: "button",
+        role: "tab",
+        class: "ew-tab",
+        "aria-controls": panelId,
+        "aria-selected": name === "result" ? "true" : "false",
+        "data-stream": name,
+        text,
       });
       tab.addEventListener("click", () => this.show(name));
       this.tabs.set(name, tab);
@@ -63,7 +71,11 @@ export class Viewer {
       go: btn("go", "Go", "Go to line"),
     };
     this.goInput = h("input", {
-      type: "number", min: 1, class: "ew-goto", "aria-label": "Line number", placeholder: "line",
+      type: "number",
+      min: 1,
+      class: "ew-goto",
+      "aria-label": "Line number",
+      placeholder: "line",
     });
     this.buttons.first.addEventListener("click", () => this.load(0));
     this.buttons.prev.addEventListener("click", () => this.load(Math.max(0, this.current.line - this.size)));
@@ -84,17 +96,38 @@ export class Viewer {
     });
     const expand = btn("expand", "Expand all", "Expand all rows on this page");
     const collapse = btn("collapse", "Collapse all", "Collapse all rows on this page");
-    expand.addEventListener("click", () => this.nodes.forEach((n) => n.expand(true)));
-    collapse.addEventListener("click", () => this.nodes.forEach((n) => n.collapse(true)));
+    expand.addEventListener("click", () => {
+      for (const node of this.nodes) node.expand(true);
+    });
+    collapse.addEventListener("click", () => {
+      for (const node of this.nodes) node.collapse(true);
+    });
     this.range = h("span", { class: "ew-range", "aria-live": "polite" });
     this.note = h("div", { class: "ew-note", role: "status", "aria-live": "polite" });
     this.list = h("ol", { class: "ew-rows", role: "tree", "aria-label": "Exported rows" });
     this.panel = h("div", { class: "ew-panel", id: panelId, role: "tabpanel" }, this.list);
-    const bar = h("div", { class: "ew-pager" },
-      this.buttons.first, this.buttons.prev, this.range, this.buttons.next, this.buttons.last,
-      this.sizeSelect, this.goInput, this.buttons.go, expand, collapse);
-    this.el = h("section", { class: "ew-viewer", "aria-label": "Exported rows viewer" },
-      tablist, bar, this.note, this.panel);
+    const bar = h(
+      "div",
+      { class: "ew-pager" },
+      this.buttons.first,
+      this.buttons.prev,
+      this.range,
+      this.buttons.next,
+      this.buttons.last,
+      this.sizeSelect,
+      this.goInput,
+      this.buttons.go,
+      expand,
+      collapse,
+    );
+    this.el = h(
+      "section",
+      { class: "ew-viewer", "aria-label": "Exported rows viewer" },
+      tablist,
+      bar,
+      this.note,
+      this.panel,
+    );
     this.renderPager();
   }
 
@@ -120,7 +153,8 @@ export class Viewer {
       this.shownKey = "";
       this.list.replaceChildren();
     }
-    setText(this.tabs.get("errors")!, `Errors (${fmtInt(this.state.errors.total)})`);
+    const errorsTab = this.tabs.get("errors");
+    if (errorsTab) setText(errorsTab, `Errors (${fmtInt(this.state.errors.total)})`);
     const cur = this.current;
     const pageFull = this.nodes.length >= this.size;
     if (cur.total !== before && !pageFull && cur.line < cur.total) this.load(cur.line);
@@ -191,22 +225,22 @@ export class Viewer {
     }
   }
 
-  copied: ((kind: CopyKind, text: string, path: string) => void) | null = null;
-
   private onCopy(kind: CopyKind, text: string, path: string): void {
     void copyText(text).then((ok) => {
       const what = kind === "path" ? `path ${path}` : `value of ${path}`;
       setText(this.note, ok ? `Copied ${what}` : `Could not copy the ${what}: the browser refused.`);
-      this.copied?.(kind, text, path);
     });
   }
 
   private renderPager(): void {
     const { line, total } = this.current;
     const shown = this.nodes.length;
-    setText(this.range, total === 0 && shown === 0
-      ? "No lines"
-      : `Lines ${fmtInt(line + 1)}–${fmtInt(line + shown)} of ${fmtInt(Math.max(total, line + shown))}`);
+    setText(
+      this.range,
+      total === 0 && shown === 0
+        ? "No lines"
+        : `Lines ${fmtInt(line + 1)}–${fmtInt(line + shown)} of ${fmtInt(Math.max(total, line + shown))}`,
+    );
     this.buttons.first.disabled = line === 0;
     this.buttons.prev.disabled = line === 0;
     this.buttons.next.disabled = line + this.size >= total;
@@ -227,11 +261,11 @@ export function mountViewer({ model, rpc, on }: PartContext): Part {
 /** A short name for a row header: its global key, external id or id, when it has one. */
 export function rowHint(value: unknown): string {
   if (typeof value !== "object" || value === null) return "";
-  const dr = (value as Record<string, unknown>).data_row;
-  if (typeof dr !== "object" || dr === null) return "";
-  const d = dr as Record<string, unknown>;
+  const dataRow = (value as Record<string, unknown>).data_row;
+  if (typeof dataRow !== "object" || dataRow === null) return "";
+  const fields = dataRow as Record<string, unknown>;
   for (const key of ["global_key", "external_id", "id"]) {
-    const v = d[key];
+    const v = fields[key];
     if (typeof v === "string" && v) return v;
   }
   return "";

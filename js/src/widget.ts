@@ -1,6 +1,7 @@
 // export-widget front end: configure an export, watch it run, page through its rows.
 // Traits: `config` is ours to write; `status`, `catalog` and `validation` are the kernel's.
 
+import type { AnyWidget } from "@anywidget/types";
 import { mountCode } from "./code";
 import { mountControls } from "./controls";
 import { h } from "./dom";
@@ -8,7 +9,7 @@ import { mountFold } from "./fold";
 import type { MountPart, PartContext } from "./part";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
-import type { Model } from "./types";
+import type { Model, WidgetModel } from "./types";
 import { mountViewer } from "./viewer";
 
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
@@ -38,7 +39,5 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
 }
 
 export default {
-  render({ model, el }: { model: unknown; el: HTMLElement }): () => void {
-    return renderWidget(model as Model, el);
-  },
-};
+  render: ({ model, el }) => renderWidget(model, el),
+} satisfies AnyWidget<WidgetModel>;

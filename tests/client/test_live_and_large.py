@@ -74,13 +74,13 @@ def test_wait_till_done_timeout_raises_instead_of_returning(large: Project) -> N
     finish(task)  # and the task itself carries on to completion
 
 
-def test_large_stream_spans_several_chunks_in_order(done: ExportTask) -> None:
+def test_large_stream_spans_several_chunks_in_order(big_client: Client, done: ExportTask
+                                                    ) -> None:
     chunks = set()
-    transport = done._client._transport
     total = done.get_total_file_size(StreamType.RESULT) or 0
     offset = 0
     while offset < total:
-        info = transport.file_info(done.uid, "RESULT", offset=offset)
+        info = big_client.api.file_from_offset(done.uid, StreamType.RESULT, offset)
         assert info is not None
         chunks.add(info.start)
         offset = info.end + 1
@@ -136,7 +136,7 @@ def test_live_read_of_a_failed_task_yields_what_was_committed_then_raises(
         with Client(api_key=key, endpoint=first.endpoint) as c:
             project = max(c.get_projects(), key=lambda p: p.data_row_count)
             task = project.export(params=PARAMS)
-            while (task._fetch_header(StreamType.RESULT) or _NO_LINES).total_lines == 0:
+            while (c.api.header(task.uid, StreamType.RESULT) or _NO_LINES).total_lines == 0:
                 time.sleep(0.05)
     with start_local_server(db_url=db_url, demo=True, rows=ROWS, data_dir=tmp_path,
                             api_key=key) as second, \
@@ -145,7 +145,7 @@ def test_live_read_of_a_failed_task_yields_what_was_committed_then_raises(
         assert failed.status == "FAILED"
         with pytest.raises(ExportTask.ExportTaskException, match=r"^Task failed$"):
             failed.get_stream()
-        committed = failed._fetch_header(StreamType.RESULT)
+        committed = c.api.header(failed.uid, StreamType.RESULT)
         assert committed is not None and 0 < committed.total_lines < ROWS
         lines: list[int] = []
         with pytest.raises(ExportTask.ExportTaskException, match=r"^Task failed$"):
@@ -162,5 +162,5 @@ def test_cancel_stops_the_server_task_and_keeps_its_committed_lines(
     assert task.cancel() == "CANCELED"
     task.refresh()
     assert task.status == "CANCELED"
-    header = task._fetch_header(StreamType.RESULT)  # what the server kept
+    header = big_client.api.header(task.uid, StreamType.RESULT)  # what the server kept
     assert header is not None and 0 < header.total_lines < ROWS

@@ -151,19 +151,20 @@ def test_task_fields_and_reattach(client: Client) -> None:
 
 
 def test_results_before_completion_raise_not_ready(client: Client) -> None:
-    task = client.get_projects()[0].export()
-    task._fields["status"] = "IN_PROGRESS"  # as seen right after creation
+    task = finish(client.get_projects()[0].export())
+    # The same task as seen right after creation, and as a failed one.
+    running = ExportTask(client.api, {"id": task.uid, "status": "IN_PROGRESS"})
     with pytest.raises(ExportTask.ExportTaskException, match="Task is not ready yet"):
-        task.get_total_lines(StreamType.RESULT)
-    task._fields["status"] = "FAILED"
+        running.get_total_lines(StreamType.RESULT)
+    failed = ExportTask(client.api, {"id": task.uid, "status": "FAILED"})
     with pytest.raises(ExportTask.ExportTaskException, match="Task failed"):
-        task.has_result()
-    task.refresh()
-    finish(task)
+        failed.has_result()
+    running.refresh()
+    assert running.status == "COMPLETE"
 
 
 def test_stream_on_an_empty_stream_type_raises(client: Client) -> None:
-    task = finish(client.get_projects()[0].export())
-    if not task.has_errors():
-        with pytest.raises(ValueError, match=f"Task {task.uid} does not have a ERRORS stream"):
-            task.get_stream(stream_type=StreamType.ERRORS)
+    task = finish(client.get_projects()[0].export())  # every row exists: no error line
+    assert not task.has_errors() and task.has_result()
+    with pytest.raises(ValueError, match=f"^Task {task.uid} does not have a ERRORS stream$"):
+        task.get_stream(stream_type=StreamType.ERRORS)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from export_widget.client import (
@@ -16,6 +18,7 @@ from export_widget.client import (
     LineConverter,
     StreamType,
 )
+from export_widget.server.runner import LocalServer
 
 from .conftest import finish
 
@@ -29,15 +32,14 @@ def task(client: Client) -> ExportTask:
 
 
 @pytest.fixture(scope="module")
-def raw(task: ExportTask) -> bytes:
+def raw(client: Client, task: ExportTask) -> bytes:
     """The RESULT file as bytes, fetched chunk by chunk without the line reader."""
-    transport = task._client._transport
     out = bytearray()
     total = task.get_total_file_size(StreamType.RESULT) or 0
     while len(out) < total:
-        info = transport.file_info(task.uid, "RESULT", offset=len(out))
+        info = client.api.file_from_offset(task.uid, StreamType.RESULT, len(out))
         assert info is not None and info.start == len(out)
-        out += b"".join(transport.iter_chunk(info))
+        out += b"".join(client.api.download(info))
     return bytes(out)
 
 
@@ -142,21 +144,58 @@ def test_buffered_stream_yields_parsed_rows(task: ExportTask, raw: bytes) -> Non
         o.json["data_row"]["id"] for o in task.get_stream()]
 
 
-def test_errors_stream_is_readable_when_present(client: Client) -> None:
-    missing = "cl000000000000000000missing"
-    task = finish(client.get_project(client.get_projects()[0].uid).export(
-        filters={"data_row_ids": [missing]}))
-    if task.has_errors():
-        errors = [o.json for o in task.get_stream(stream_type=StreamType.ERRORS)]
-        assert errors
+MISSING = "cl000000000000000000missing"
 
 
-def test_breaking_out_early_closes_the_download(task: ExportTask) -> None:
-    stream = iter(task.get_stream())
-    next(stream)
-    pool = task._client._transport._http._transport._pool  # type: ignore[attr-defined]
-    # While a download is open its connection is busy: this is what a leak would look like.
-    assert any(not c.is_idle() for c in pool.connections)
-    del stream  # what a `break` out of a for loop does to the generator
-    gc.collect()
-    assert all(c.is_idle() or c.is_closed() for c in pool.connections)
+@pytest.fixture(scope="module")
+def missing_row_task(client: Client) -> ExportTask:
+    """A project export asked for a data row that does not exist: no rows, one error line."""
+    return finish(client.get_projects()[0].export(filters={"data_row_ids": [MISSING]}))
+
+
+def test_errors_stream_is_readable_when_present(missing_row_task: ExportTask) -> None:
+    assert missing_row_task.has_errors() and not missing_row_task.has_result()
+    errors = [o.json for o in missing_row_task.get_stream(stream_type=StreamType.ERRORS)]
+    assert [e["data_row_id"] for e in errors] == [MISSING]
+    assert errors[0]["error"].startswith("Data row not found in project")
+
+
+class OpenResponses(httpx.HTTPTransport):
+    """An httpx transport that counts the responses whose body is still open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        response.stream = _Counted(response.stream, self)
+        self.open += 1
+        return response
+
+
+class _Counted(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream,
+                 owner: OpenResponses) -> None:
+        assert isinstance(inner, httpx.SyncByteStream)
+        self.inner, self.owner, self.closed = inner, owner, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.inner)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.owner.open -= 1
+        self.inner.close()
+
+
+def test_breaking_out_early_closes_the_download(server: LocalServer, task: ExportTask) -> None:
+    counter = OpenResponses()
+    with Client(api_key=server.api_key, endpoint=server.endpoint, transport=counter) as c:
+        stream = iter(c.get_task(task.uid).get_stream())
+        next(stream)
+        assert counter.open >= 1  # the chunk download is still being read: a leak looks so
+        del stream  # what a `break` out of a for loop does to the generator
+        gc.collect()
+        assert counter.open == 0

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from chromium_support import need_chromium
 
-from export_widget.catalog import scope_rules
-from export_widget.client import validation
+from export_widget.catalog import empty_catalog
 from export_widget.messages import idle_status
 
 HERE = Path(__file__).parent
@@ -26,7 +25,9 @@ STATIC = Path(__file__).parents[2] / "export_widget" / "static"
 
 
 def sample_catalog() -> dict[str, Any]:
+    """The catalog a small workspace gives: the real rules, a few named targets."""
     return {
+        **empty_catalog(),
         "projects": [{"id": "p-street", "name": "Street scenes"},
                      {"id": "p-retail", "name": "Retail shelves"}],
         "datasets": [{"id": "d-img", "name": "Images"}, {"id": "d-txt", "name": "Texts"}],
@@ -35,8 +36,6 @@ def sample_catalog() -> dict[str, Any]:
         "batches": {"p-street": [{"id": "b-1", "name": "batch one"},
                                  {"id": "b-2", "name": "batch two"}],
                     "p-retail": [{"id": "b-9", "name": "shelf batch"}]},
-        "scopes": scope_rules(),
-        "media_types": list(validation.MEDIA_TYPES),
         "timezone": "Europe/Berlin",
     }
 

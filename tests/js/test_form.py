@@ -90,6 +90,34 @@ def test_data_rows_scope_asks_for_the_ids_it_needs(page):
     expect(page.get_by_role("button", name="Export", exact=True)).to_be_enabled()
 
 
+def test_the_forms_rules_come_from_the_catalog(page):
+    """Statuses, caps, boolean params and targets are the kernel's: change them, the form
+    follows."""
+    page.evaluate("""async () => {
+        const catalog = structuredClone(window.__model.get("catalog"));
+        catalog.rules = {workflow_statuses: ["Alpha", "Beta"], bool_params: ["attachments"],
+                         row_ids_max: 3, param_ids_max: 1};
+        catalog.scopes.dataset.target = null;
+        window.__kernel.update({catalog});
+        await window.__remount();
+    }""")
+    statuses = page.get_by_label("Workflow status").locator("option").all_inner_texts()
+    assert statuses == ["Any status", "Alpha", "Beta"]
+    assert page.locator(".ew-params input[type=checkbox]").count() == 1
+    page.get_by_label("Ids to export").fill("a b c d")
+    expect(page.locator(".ew-field[data-field='ids'] .ew-count")).to_have_text(
+        "4 global keys (max 3)")
+    expect(page.locator(".ew-field[data-field='ids'] .ew-hint")).to_have_text(
+        "empty = no filter; at most 3 ids")
+    choose_scope(page, "catalog")
+    page.get_by_label("Projects to include").select_option(["p-street", "p-retail"])
+    expect(page.locator(".ew-field[data-field='project_ids'] .ew-count")).to_have_text(
+        "2 selected (max 1)")
+    choose_scope(page, "dataset")
+    assert "target_id" not in visible_fields(page)
+    assert "target_id" not in saved_config(page)
+
+
 def test_batches_follow_the_chosen_project(page):
     batches = page.get_by_label("Batches")
     assert batches.locator("option").all_inner_texts() == ["batch one", "batch two"]

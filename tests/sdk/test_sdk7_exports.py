@@ -173,13 +173,13 @@ def test_get_projects_and_get_datasets_list_the_workspace(lb_client: Any, demo: 
 def test_an_eleventh_running_export_of_a_project_is_refused(
     server: LocalServer, lb_client: Any, demo: Demo
 ) -> None:
+    from export_widget.server.export_spec import ExportSpec
     from export_widget.server.tasks import TaskStatus
 
     project = demo.project("Invoice Extraction")
     owner = lb_client.get_user().uid
     running = [server.engine.tasks.create(
-        name="occupying", created_by=owner, organization_id=None, scope="project",
-        target_id=project["id"], project_id=project["id"], input={}, metadata={},
+        ExportSpec("project", project["id"], task_name="occupying", created_by=owner),
         project_limit=10, organization_limit=20) for _ in range(10)]
     try:
         with pytest.raises(Exception, match=r"project \w+ has 10 running, the limit is 10") as exc:

@@ -13,6 +13,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from export_widget.server import store
 from export_widget.server.api import byte_range
+from export_widget.server.export_spec import ExportSpec
 from export_widget.server.runner import LocalServer
 from export_widget.server.signing import ChunkGrant, ChunkSigner, InvalidToken
 from export_widget.server.tasks import StreamName, TaskStatus
@@ -191,8 +192,7 @@ def test_a_failed_task_reports_failed_with_null_errors_and_its_reason(
 ) -> None:
     owner = data(gql(server, "{user{id}}"))["user"]["id"]
     record = server.engine.tasks.create(
-        name="doomed", created_by=owner, organization_id=None, scope="catalog",
-        target_id=None, project_id=None, input={}, metadata={}, project_limit=10,
+        ExportSpec("catalog", task_name="doomed", created_by=owner), project_limit=10,
         organization_limit=20)
     server.engine.tasks.finish(record.id, TaskStatus.FAILED, "RuntimeError: disk full")
     query = """query T($u: ID!, $t: ID!){user(where: {id: $u}){createdTasks(where: {id: $t}
@@ -200,7 +200,8 @@ def test_a_failed_task_reports_failed_with_null_errors_and_its_reason(
     tasks = data(gql(server, query, {"u": owner, "t": record.id}))["user"]["createdTasks"]
     assert tasks == [{"id": record.id, "status": "FAILED", "errors": None, "result": None,
                       "failureReason": "RuntimeError: disk full", "type": "export-data-rows",
-                      "metadata": {"errorMessage": "RuntimeError: disk full"}}]
+                      "metadata": {"exportScope": "catalog", "targetId": None,
+                                   "errorMessage": "RuntimeError: disk full"}}]
 
 
 def test_an_export_of_an_unknown_project_is_refused_naming_the_field(

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from export_widget.server import store
 from export_widget.server.demo import media
 from export_widget.server.demo.seed import LARGE_PROJECT, MEDIA, seed_demo
-from export_widget.server.export_query import ExportSpec, count_export, iter_export
+from export_widget.server.export_query import prepare_export
+from export_widget.server.export_spec import ExportSpec
 from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
 
@@ -99,7 +100,7 @@ def test_reviews_history_models_and_slices_exist(engine: Engine) -> None:
 
 def test_demo_has_non_ascii_text_in_rows(engine: Engine) -> None:
     spec = ExportSpec("catalog", None, [], {"includeAttachments": True}, "UTC", "")
-    blob = b"".join(orjson.dumps(row) for batch in iter_export(engine, spec)
+    blob = b"".join(orjson.dumps(row) for batch in prepare_export(engine, spec).batches()
                     for _k, row in batch)
     text = blob.decode()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text)  # CJK
@@ -122,7 +123,7 @@ def test_rows_n_adds_n_image_rows_in_the_large_project(tmp_path: Path) -> None:
     ws = Workspace(eng)
     large = next(p for p in ws.projects() if p["name"] == LARGE_PROJECT)
     assert large["dataRowCount"] == 2_345
-    assert count_export(eng, ExportSpec("project", large["id"], [], {}, "UTC", "")) == 2_345
+    assert prepare_export(eng, ExportSpec("project", large["id"], [], {}, "UTC", "")).lines == 2_345
     seed_demo(eng, rows=2_345)
     assert count(eng, "data_rows") == base + 2_345
     # Growing continues where it stopped and matches a one-shot seed.
@@ -141,7 +142,8 @@ def test_large_rows_export_with_states_and_labels(tmp_path: Path) -> None:
     spec = ExportSpec("project", pid, [{"type": "task_queue_status", "status": "Done"}],
                       {"includeProjectDetails": True, "includeLabelDetails": True},
                       "UTC", "http://x")
-    rows = [orjson.loads(orjson.dumps(r)) for b in iter_export(eng, spec) for _k, r in b]
+    batches = prepare_export(eng, spec).batches()
+    rows = [orjson.loads(orjson.dumps(r)) for b in batches for _k, r in b]
     assert len(rows) == 100
     for row in rows:
         entry = row["projects"][pid]

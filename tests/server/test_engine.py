@@ -11,7 +11,8 @@ import orjson
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from export_widget.server.engine import ExportEngine, Item, StreamWriter, find_chunk
+from export_widget.server.engine import ExportEngine, StreamWriter, find_chunk
+from export_widget.server.export_spec import ExportSpec, Item
 from export_widget.server.tasks import (
     INTERRUPTED,
     StreamName,
@@ -39,15 +40,16 @@ class ListSource:
         self.fail_after = fail_after
         self.first_batch_out = threading.Event()
 
-    def check(self, spec: Any) -> int | None:
-        if spec == "refuse":
+    def check(self, spec: ExportSpec) -> ListSource:
+        if spec.params.get("includeAttachments") == "yes":
             raise ValueError("params.includeAttachments: expected true or false, got 'yes'")
-        return None
+        return self
 
-    def count(self, spec: Any) -> int:
+    @property
+    def lines(self) -> int:
         return len(self.items)
 
-    def batches(self, spec: Any) -> Iterator[list[Item]]:
+    def batches(self) -> Iterator[list[Item]]:
         for n, start in enumerate(range(0, len(self.items), self.batch)):
             if self.fail_after is not None and start >= self.fail_after:
                 raise RuntimeError("the store went away")
@@ -68,9 +70,9 @@ def _engine(db: Engine, tmp_path: Path, source: ListSource, **kw: Any) -> Export
 
 
 def _start(engine: ExportEngine, project_id: str | None = "p1") -> str:
-    task = engine.start_export(None, name="t", created_by="u1", organization_id="o1",
-                               scope="project", target_id=project_id, project_id=project_id,
-                               input={"filters": {}})
+    spec = ExportSpec("project" if project_id else "catalog", project_id, task_name="t",
+                      created_by="u1", organization_id="o1", wire_input={"filters": {}})
+    task = engine.start_export(spec)
     return task.id
 
 
@@ -235,8 +237,7 @@ def test_a_running_task_serves_what_it_has_committed(db: Engine, tmp_path: Path)
 
 def test_restart_marks_running_tasks_failed_as_interrupted(db: Engine, tmp_path: Path) -> None:
     store = TaskStore(db)
-    task = store.create(name=None, created_by="u1", organization_id="o1", scope="catalog",
-                        target_id=None, project_id=None, input={}, metadata={},
+    task = store.create(ExportSpec("catalog", created_by="u1", organization_id="o1"),
                         project_limit=10, organization_limit=20)
     engine = _engine(db, tmp_path, ListSource([]))  # a new server on the same database
     after = engine.tasks.get(task.id)
@@ -290,8 +291,8 @@ def test_reading_outside_the_committed_bytes_is_refused(db: Engine, tmp_path: Pa
 def test_a_spec_the_source_refuses_creates_no_task(db: Engine, tmp_path: Path) -> None:
     engine = _engine(db, tmp_path, ListSource([]))
     with pytest.raises(ValueError, match="includeAttachments"):
-        engine.start_export("refuse", name=None, created_by="u1", organization_id="o1",
-                            scope="catalog", target_id=None, project_id=None, input={})
+        engine.start_export(ExportSpec("catalog", params={"includeAttachments": "yes"},
+                                       created_by="u1", organization_id="o1"))
     assert engine.tasks.list_for_user("u1", task_id=None, skip=0, first=10) == []
     engine.close()
 

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
-from export_widget.server.export_query import ExportSpec, count_export, iter_export
+from export_widget.server.export_query import prepare_export
+from export_widget.server.export_spec import ExportSpec
 from export_widget.server.workspace import Workspace
 
 BASE = "http://127.0.0.1:9"
@@ -40,11 +41,11 @@ def run(engine: Engine, kind: str, target: str | None, query: list[Any] | None =
     spec = ExportSpec(kind, target, query or [], params or {}, tz, BASE)
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    for batch in iter_export(engine, spec, batch_size=7):
+    for batch in prepare_export(engine, spec).batches(batch_size=7):
         for item_kind, item in batch:
             # Rows are output for orjson (parts may be pre-serialized): read what it writes.
             (rows if item_kind == "row" else errors).append(orjson.loads(orjson.dumps(item)))
-    assert count_export(engine, spec) == len(rows) + len(errors)
+    assert prepare_export(engine, spec).lines == len(rows) + len(errors)
     return rows, errors
 
 
@@ -98,8 +99,9 @@ def test_project_export_selects_only_rows_of_that_project(engine: Engine, ws: Wo
 def test_rows_come_in_a_stable_order_whatever_the_batch_size(engine: Engine, ws: Workspace) -> None:
     pid = project_id(ws, "News NER")
     spec = ExportSpec("project", pid, [], {}, "UTC", BASE)
-    small = [orjson.dumps(i) for b in iter_export(engine, spec, batch_size=3) for i in b]
-    large = [orjson.dumps(i) for b in iter_export(engine, spec, batch_size=500) for i in b]
+    prepared = prepare_export(engine, spec)
+    small = [orjson.dumps(i) for b in prepared.batches(batch_size=3) for i in b]
+    large = [orjson.dumps(i) for b in prepared.batches(batch_size=500) for i in b]
     assert small == large
 
 
@@ -133,14 +135,14 @@ def test_slice_export_evaluates_the_saved_filter(engine: Engine, ws: Workspace) 
 
 
 def test_unknown_targets_raise_naming_the_scope(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="project: no project with id nope"):
-        count_export(engine, ExportSpec("project", "nope", [], {}, "UTC", BASE))
-    with pytest.raises(ValueError, match="slice: no catalog slice"):
-        count_export(engine, ExportSpec("slice", "nope", [], {}, "UTC", BASE))
-    with pytest.raises(ValueError, match="model_run: no model run"):
-        count_export(engine, ExportSpec("model_run", "nope", [], {}, "UTC", BASE))
+    with pytest.raises(ValueError, match=r"filters\.projectId: no project with id 'nope'"):
+        prepare_export(engine, ExportSpec("project", "nope", [], {}, "UTC", BASE))
+    with pytest.raises(ValueError, match=r"filters\.sliceId: no catalog slice"):
+        prepare_export(engine, ExportSpec("slice", "nope", [], {}, "UTC", BASE))
+    with pytest.raises(ValueError, match=r"filters\.modelRunId: no model run"):
+        prepare_export(engine, ExportSpec("model_run", "nope", [], {}, "UTC", BASE))
     with pytest.raises(ValueError, match="kind: expected one of"):
-        count_export(engine, ExportSpec("dataset", "x", [], {}, "UTC", BASE))
+        prepare_export(engine, ExportSpec("dataset", "x", [], {}, "UTC", BASE))
 
 
 # --- date filters ---------------------------------------------------------------------------
@@ -520,7 +522,7 @@ def test_filtered_rows_are_identical_to_the_same_rows_unfiltered(engine: Engine,
     for query in queries:
         spec = ExportSpec("project", pid, query, ALL_PROJECT_PARAMS, "UTC", BASE)
         rows = [orjson.loads(orjson.dumps(r))
-                for b in iter_export(engine, spec, batch_size=5) for _k, r in b]
+                for b in prepare_export(engine, spec).batches(batch_size=5) for _k, r in b]
         assert 0 < len(rows) < len(all_rows)
         for row in rows:
             assert row == by_id[row["data_row"]["id"]]

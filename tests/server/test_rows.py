@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import Engine
 
 from export_widget.server.demo import media
-from export_widget.server.export_query import ExportSpec, iter_export
+from export_widget.server.export_query import prepare_export
+from export_widget.server.export_spec import ExportSpec
 from export_widget.server.rows.video import interpolate_frames
 from export_widget.server.workspace import Workspace
 
@@ -21,7 +22,7 @@ def labeled(engine: Engine, project_name: str) -> list[tuple[dict[str, Any], dic
     pid = next(p["id"] for p in ws.projects() if p["name"] == project_name)
     spec = ExportSpec("project", pid, [], {"includeAttachments": True}, "UTC", BASE)
     out = []
-    for batch in iter_export(engine, spec):
+    for batch in prepare_export(engine, spec).batches():
         for _kind, built in batch:
             row = orjson.loads(orjson.dumps(built))  # what the engine writes
             for label in row["projects"][pid]["labels"]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from export_widget.server.export_spec import ExportSpec
 from export_widget.server.runner import start_local_server
 from export_widget.server.tasks import INTERRUPTED, StreamName, TaskStatus
 
@@ -41,8 +42,7 @@ def test_a_restarted_server_serves_old_exports_and_fails_interrupted_ones(
         # A task that was running when the server went down (the row a killed process
         # leaves behind):
         stuck = first.engine.tasks.create(
-            name="stuck", created_by=owner, organization_id=None, scope="catalog",
-            target_id=None, project_id=None, input={}, metadata={}, project_limit=10,
+            ExportSpec("catalog", task_name="stuck", created_by=owner), project_limit=10,
             organization_limit=20)
         # Simulate a kill: the engine's own shutdown would already fail it cleanly.
         first.parts.engine.tasks.recover_interrupted = lambda: 0  # type: ignore[method-assign]

@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from export_widget.server import store
 from export_widget.server.demo.seed import MEDIA
 from export_widget.server.store import open_store
 from export_widget.server.workspace import Workspace
@@ -87,10 +89,12 @@ def test_models_and_runs(ws: Workspace) -> None:
     assert len(ws.model_runs()) == 3
 
 
-def test_data_row_with_metadata(ws: Workspace) -> None:
-    row = ws.data_row_by_global_key("street-0003.png")
-    assert row is not None
-    assert ws.data_row(row["id"]) == row
+def test_data_row_with_metadata(ws: Workspace, engine: Engine) -> None:
+    with engine.connect() as conn:
+        row_id = conn.execute(sa.select(store.data_rows.c.id).where(
+            store.data_rows.c.global_key == "street-0003.png")).scalar_one()
+    row = ws.data_row(row_id)
+    assert row is not None and row["id"] == row_id
     assert row["mediaAttributes"]["mime_type"] == "image/png"
     assert row["rowData"] == "/media/images/street-0003.png"
     fields = {f["name"]: f for f in row["metadataFields"]}

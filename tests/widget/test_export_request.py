@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from export_widget.catalog import empty_catalog
 from export_widget.client import validation
 from export_widget.export_request import SCOPE_CALLS, ExportRequest
 
@@ -46,3 +47,14 @@ def test_an_unknown_scope_is_named():
                                                 "slice, model_run, data_rows, got 'galaxy'"}
     with pytest.raises(ValueError, match="scope: unknown scope 'galaxy'"):
         request.call_text()
+
+
+def test_the_catalog_carries_every_rule_the_form_applies():
+    catalog = empty_catalog()
+    assert catalog["rules"] == {
+        "workflow_statuses": ["ToLabel", "InReview", "InRework", "Done"],
+        "bool_params": list(validation.BOOL_PARAMS),
+        "row_ids_max": 2_000, "param_ids_max": 30}
+    targets = {scope: rules["target"] for scope, rules in catalog["scopes"].items()}
+    assert targets == {"project": "project", "dataset": "dataset", "catalog": None,
+                       "slice": "slice", "model_run": "model run", "data_rows": None}

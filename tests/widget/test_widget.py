@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from export_widget.client import Client, JsonConverter, NetworkError, RetryPolicy, StreamType
+from export_widget.client import (
+    Client,
+    JsonConverter,
+    NetworkError,
+    RetryPolicy,
+    StreamType,
+    validation,
+)
 from export_widget.client.task import ExportTask
 from export_widget.server.runner import LocalServer, start_local_server
 from export_widget.session import ExportSession
@@ -168,6 +175,28 @@ def test_export_kwargs_is_the_exact_export_call(widget, client):
     direct.wait_till_done()
     widget.start()
     assert widget.wait(timeout=60)["rows"] == (direct.get_total_lines(StreamType.RESULT) or 0)
+
+
+def test_a_click_on_export_runs_the_rules_once(widget, monkeypatch):
+    """The form's edit validated the config; the start reuses that answer, so between the
+    click and the mutation only the client's own check runs."""
+    calls: list[str] = []
+    real = validation.field_errors
+
+    def counted(scope: str, params: Any, filters: Any) -> dict[str, str]:
+        calls.append(scope)
+        return real(scope, params, filters)
+
+    monkeypatch.setattr(validation, "field_errors", counted)
+    config = project_config(widget)
+    widget.config = config  # the form commits as the user edits
+    assert len(calls) == 1 and widget.validation == {}
+    calls.clear()
+    rec = Recorder(widget)
+    message(widget, type="start", id="once", config=dict(config))
+    assert rec.reply("once")["ok"] is True
+    assert widget.wait(timeout=60)["state"] == "done"
+    assert calls == ["project"]
 
 
 def test_a_bad_start_is_refused_with_the_fields_named(widget):

@@ -1,8 +1,8 @@
 """Ontologies and valid sample annotations for every media type of the demo workspace.
 
-Annotation dicts are built in the export shape (spec §4.3) and stored as JSON on the label,
-so the row builder only parses them. Mask URLs are stored as `/media/...` paths; the row
-builder prefixes the server's base URL.
+Annotation dicts are built in the export shape (docs/protocol.md, "Row shape") and stored as
+JSON on the label, so the row builder only parses them. Mask URLs are stored as `/media/...`
+paths; the row builder prefixes the server's base URL.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from export_widget.jsontypes import Json
 from export_widget.server.demo import media
 from export_widget.server.demo.ids import cuid
-
-Json = dict[str, Any]
 
 # An ontology node: (name, kind, children). Tools: bbox polygon line point mask ner
 # conv_ner doc_ner doc_bbox geo_point geo_line geo_polygon geo_bbox relationship;

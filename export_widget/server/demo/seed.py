@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.demo import media
 from export_widget.server.demo.ids import cuid
@@ -26,8 +27,6 @@ from export_widget.server.demo.samples import (
     geo_center,
     schema_rows,
 )
-
-Json = dict[str, Any]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -156,7 +155,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[Json]) -> None:
 class _Demo:
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self.t = _Tables()
+        self.inserts = _Tables()
         self.users = {key: cuid(seed, "user", key) for key, *_ in USERS}
         self.owner = self.users["owner"]
         self.org = cuid(seed, "organization", 0)
@@ -169,41 +168,41 @@ class _Demo:
 
     def basics(self) -> None:
         t0 = ROWS_CREATED_MS - 30 * DAY_MS
-        self.t.add(store.organization, id=self.org, name="Demo Organization",
-                   created_at=t0, updated_at=t0)
+        self.inserts.add(store.organization, id=self.org, name="Demo Organization",
+                         created_at=t0, updated_at=t0)
         for key, email, name, tz in USERS:
-            self.t.add(store.users, id=self.users[key], email=email, name=name,
-                       nickname=name.split()[0].lower(), timezone=tz, is_owner=key == "owner",
-                       created_at=t0, updated_at=t0)
-        self.t.add(store.embeddings, id=CLIP_EMBEDDING_ID, name=CLIP_EMBEDDING_NAME,
-                   dimensions=512, is_custom=False)
+            self.inserts.add(store.users, id=self.users[key], email=email, name=name,
+                             nickname=name.split()[0].lower(), timezone=tz, is_owner=key == "owner",
+                             created_at=t0, updated_at=t0)
+        self.inserts.add(store.embeddings, id=CLIP_EMBEDDING_ID, name=CLIP_EMBEDDING_NAME,
+                         dimensions=512, is_custom=False)
         self.custom_embedding = self.id("embedding", "custom")
-        self.t.add(store.embeddings, id=self.custom_embedding, name=CUSTOM_EMBEDDING_NAME,
-                   dimensions=CUSTOM_EMBEDDING_DIMS, is_custom=True)
+        self.inserts.add(store.embeddings, id=self.custom_embedding, name=CUSTOM_EMBEDDING_NAME,
+                         dimensions=CUSTOM_EMBEDDING_DIMS, is_custom=True)
         self.meta = {n: self.id("metadata", n) for n in ("tag", "captureDateTime",
                                                           "confidence", "weather")}
-        self.t.add(store.metadata_schemas, id=self.meta["tag"], name="tag", kind="string",
-                   parent_id=None, reserved=True)
-        self.t.add(store.metadata_schemas, id=self.meta["captureDateTime"],
-                   name="captureDateTime", kind="datetime", parent_id=None, reserved=True)
-        self.t.add(store.metadata_schemas, id=self.meta["confidence"], name="confidence",
-                   kind="number", parent_id=None, reserved=False)
-        self.t.add(store.metadata_schemas, id=self.meta["weather"], name="weather",
-                   kind="enum", parent_id=None, reserved=False)
+        self.inserts.add(store.metadata_schemas, id=self.meta["tag"], name="tag", kind="string",
+                         parent_id=None, reserved=True)
+        self.inserts.add(store.metadata_schemas, id=self.meta["captureDateTime"],
+                         name="captureDateTime", kind="datetime", parent_id=None, reserved=True)
+        self.inserts.add(store.metadata_schemas, id=self.meta["confidence"], name="confidence",
+                         kind="number", parent_id=None, reserved=False)
+        self.inserts.add(store.metadata_schemas, id=self.meta["weather"], name="weather",
+                         kind="enum", parent_id=None, reserved=False)
         self.weather_options = {}
         for opt in ("sunny", "cloudy", "rainy"):
             oid = self.id("metadata", f"weather/{opt}")
             self.weather_options[opt] = oid
-            self.t.add(store.metadata_schemas, id=oid, name=opt, kind="option",
-                       parent_id=self.meta["weather"], reserved=False)
+            self.inserts.add(store.metadata_schemas, id=oid, name=opt, kind="option",
+                             parent_id=self.meta["weather"], reserved=False)
         self.ontologies = {}
         for spec in MEDIA:
             oid = self.id("ontology", spec.media_type)
             self.ontologies[spec.media_type] = oid
-            self.t.add(store.ontologies, id=oid, name=f"{spec.project} Ontology",
-                       media_type=spec.media_type, created_at=t0, updated_at=t0)
+            self.inserts.add(store.ontologies, id=oid, name=f"{spec.project} Ontology",
+                             media_type=spec.media_type, created_at=t0, updated_at=t0)
             for row in schema_rows(self.seed, spec.media_type, oid):
-                self.t.add(store.feature_schemas, **row)
+                self.inserts.add(store.feature_schemas, **row)
 
     # --- datasets and rows --------------------------------------------------------------
 
@@ -211,21 +210,21 @@ class _Demo:
         """Insert a dataset's rows; returns (pk, id, file name) per row."""
         ds = self.id("dataset", spec.media_type)
         created = ROWS_CREATED_MS - DAY_MS + MEDIA.index(spec) * HOUR_MS
-        self.t.add(store.datasets, id=ds, name=spec.dataset,
-                   description=f"Demo {spec.media_type.lower()} data", created_by=self.owner,
-                   created_at=created, updated_at=created)
+        self.inserts.add(store.datasets, id=ds, name=spec.dataset,
+                         description=f"Demo {spec.media_type.lower()} data", created_by=self.owner,
+                         created_at=created, updated_at=created)
         out = []
         for i in range(1, spec.count + 1):
             pk = start_pk + i - 1
             name = f"{spec.prefix}-{i:04d}.{spec.ext}"
             rid = self.id("data_row", f"{spec.media_type}|{i}")
             at = ROWS_CREATED_MS + (pk * 7) * HOUR_MS // 10
-            self.t.add(store.data_rows, pk=pk, id=rid, dataset_id=ds, global_key=name,
-                       external_id=name if i % 5 else None,
-                       row_data=f"/media/{spec.folder}/{name}", media_type=spec.media_type,
-                       media_attributes=orjson.dumps(media_attributes(spec, name)).decode(),
-                       created_by=self.owner, created_at=at, updated_at=at,
-                       last_activity_at=at)
+            self.inserts.add(store.data_rows, pk=pk, id=rid, dataset_id=ds, global_key=name,
+                             external_id=name if i % 5 else None,
+                             row_data=f"/media/{spec.folder}/{name}", media_type=spec.media_type,
+                             media_attributes=orjson.dumps(media_attributes(spec, name)).decode(),
+                             created_by=self.owner, created_at=at, updated_at=at,
+                             last_activity_at=at)
             self.row_details(spec, pk, i, name)
             out.append((pk, rid, name))
         return out
@@ -235,8 +234,8 @@ class _Demo:
         mt = spec.media_type
 
         def att(kind: str, value: str, label: str) -> None:
-            self.t.add(store.attachments, id=self.id("attachment", f"{pk}|{kind}"),
-                       data_row_pk=pk, type=kind, value=value, name=label)
+            self.inserts.add(store.attachments, id=self.id("attachment", f"{pk}|{kind}"),
+                             data_row_pk=pk, type=kind, value=value, name=label)
 
         if mt == "IMAGE":
             att("IMAGE_OVERLAY", f"/media/overlays/{stem}.svg", "detections")
@@ -246,8 +245,8 @@ class _Demo:
                             f"2023-11-{i % 28 + 1:02d}T{i % 24:02d}:15:00.000Z")
             self.meta_field(pk, "weather", self.weather_options[("sunny", "cloudy",
                                                                  "rainy")[i % 3]])
-            self.t.add(store.data_row_embeddings, data_row_pk=pk,
-                       embedding_id=self.custom_embedding)
+            self.inserts.add(store.data_row_embeddings, data_row_pk=pk,
+                             embedding_id=self.custom_embedding)
         elif mt == "TEXT":
             att("RAW_TEXT", f"Source: wire service, item {i} — 通信社", "source")
             self.meta_field(pk, "tag", "news")
@@ -262,8 +261,8 @@ class _Demo:
             self.meta_field(pk, "tag", "support")
 
     def meta_field(self, pk: int, name: str, value: Any) -> None:
-        self.t.add(store.metadata_fields, data_row_pk=pk, schema_id=self.meta[name],
-                   value=orjson.dumps(value).decode())
+        self.inserts.add(store.metadata_fields, data_row_pk=pk, schema_id=self.meta[name],
+                         value=orjson.dumps(value).decode())
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -277,23 +276,23 @@ class _Demo:
         # Projects (and datasets) are created an hour apart so listings keep the demo order.
         created = LABELS_START_MS - 10 * DAY_MS + len(self.project_ids) * HOUR_MS
         self.project_ids.append(pid)
-        self.t.add(store.projects, id=pid, name=name,
-                   description=f"Demo {spec.media_type.lower()} project",
-                   media_type=spec.media_type, ontology_id=self.ontologies[spec.media_type],
-                   created_by=self.owner, created_at=created, updated_at=created)
+        self.inserts.add(store.projects, id=pid, name=name,
+                         description=f"Demo {spec.media_type.lower()} project",
+                         media_type=spec.media_type, ontology_id=self.ontologies[spec.media_type],
+                         created_by=self.owner, created_at=created, updated_at=created)
         queues = {}
         for status, qname in QUEUES:
             qid = self.id("task_queue", f"{key}|{status}")
             queues[status] = (qid, qname)
-            self.t.add(store.task_queues, id=qid, project_id=pid, name=qname, status=status)
+            self.inserts.add(store.task_queues, id=qid, project_id=pid, name=qname, status=status)
         half = (len(rows) + 1) // 2
         batches = []
         for b in range(2):
             bid = self.id("batch", f"{key}|{b}")
             bat = LABELS_START_MS + (b * 20 - 5) * DAY_MS
             size = half if b == 0 else len(rows) - half
-            self.t.add(store.batches, id=bid, project_id=pid, name=f"{key}-batch-{b + 1}",
-                       size=size, created_by=self.owner, created_at=bat, updated_at=bat)
+            self.inserts.add(store.batches, id=bid, project_id=pid, name=f"{key}-batch-{b + 1}",
+                             size=size, created_by=self.owner, created_at=bat, updated_at=bat)
             batches.append((bid, bat))
         rng = random.Random(f"{self.seed}|{key}")
         first_labels: dict[int, str] = {}
@@ -310,27 +309,27 @@ class _Demo:
                     updated = created + rng.randrange(1, 4 * HOUR_MS)
                     ann = annotations_for(self.seed, spec.media_type, lid, fname, rng)
                     labeler = "labeler" if c == 0 else "rework"
-                    self.t.add(store.labels, id=lid, project_id=pid, data_row_pk=pk,
-                               label_kind=LABEL_KIND.get(spec.media_type, "Default"),
-                               annotations=orjson.dumps(ann).decode(),
-                               created_by=self.users[labeler], created_at=created,
-                               updated_at=updated,
-                               seconds_to_create=rng.randint(10, 400),
-                               seconds_to_review=0 if status == "IN_REVIEW" else
-                               rng.randint(5, 120),
-                               seconds_to_rework=rng.randint(5, 200) if status == "IN_REWORK"
-                               else 0,
-                               skipped=False)
+                    self.inserts.add(store.labels, id=lid, project_id=pid, data_row_pk=pk,
+                                     label_kind=LABEL_KIND.get(spec.media_type, "Default"),
+                                     annotations=orjson.dumps(ann).decode(),
+                                     created_by=self.users[labeler], created_at=created,
+                                     updated_at=updated,
+                                     seconds_to_create=rng.randint(10, 400),
+                                     seconds_to_review=0 if status == "IN_REVIEW" else
+                                     rng.randint(5, 120),
+                                     seconds_to_rework=rng.randint(5, 200) if status == "IN_REWORK"
+                                     else 0,
+                                     skipped=False)
                     labels.append((lid, created, updated))
                     last = max(last, updated)
                 first_labels[pk] = labels[0][0]
             last = self.history(pid, key, pk, status, queues, labels, rng, last)
             qid, qname = queues[status]
-            self.t.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
-                       workflow_status=status, task_id=qid, task_name=qname,
-                       priority=1 + k % 5, consensus_expected_label_count=consensus,
-                       selected_label_id=labels[0][0] if labels else None,
-                       created_at=bat, updated_at=last)
+            self.inserts.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
+                             workflow_status=status, task_id=qid, task_name=qname,
+                             priority=1 + k % 5, consensus_expected_label_count=consensus,
+                             selected_label_id=labels[0][0] if labels else None,
+                             created_at=bat, updated_at=last)
             self.activity[pk] = max(self.activity.get(pk, 0), last)
         return pid, first_labels
 
@@ -345,13 +344,13 @@ class _Demo:
             action = "Reject" if status == "IN_REWORK" else "Approve"
             at = updated + rng.randrange(HOUR_MS, 3 * DAY_MS)
             steps.append((action, "reviewer", "IN_REVIEW", status, at))
-            self.t.add(store.reviews, id=self.id("review", f"{key}|{pk}"), label_id=lid,
-                       action=action, created_by=self.users["reviewer"], created_at=at)
+            self.inserts.add(store.reviews, id=self.id("review", f"{key}|{pk}"), label_id=lid,
+                             action=action, created_by=self.users["reviewer"], created_at=at)
         for seq, (action, who, prev, nxt, at) in enumerate(steps):
-            self.t.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
-                       action=action, created_by=self.users[who], created_at=at,
-                       previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
-                       next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
+            self.inserts.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
+                             action=action, created_by=self.users[who], created_at=at,
+                             previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
+                             next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
             last = max(last, at)
         return last
 
@@ -361,29 +360,30 @@ class _Demo:
               rows: list[tuple[int, str, str]], labels: dict[int, str]) -> None:
         mid = self.id("model", key)
         at = LABELS_START_MS + 100 * DAY_MS
-        self.t.add(store.models, id=mid, name=name, ontology_id=self.ontologies[media_type],
-                   created_by=self.owner, created_at=at, updated_at=at)
+        self.inserts.add(store.models, id=mid, name=name, ontology_id=self.ontologies[media_type],
+                         created_by=self.owner, created_at=at, updated_at=at)
         rng = random.Random(f"{self.seed}|model|{key}")
         for r, run_name in enumerate(runs):
             rid = self.id("model_run", f"{key}|{r}")
             rat = at + (r + 1) * 7 * DAY_MS
             meta = {"epochs": 10 * (r + 1), "learning_rate": 0.001 / (r + 1),
                     "framework": "pytorch"}
-            self.t.add(store.model_runs, id=rid, model_id=mid, name=run_name,
-                       training_metadata=orjson.dumps(meta).decode(), created_by=self.owner,
-                       created_at=rat, updated_at=rat)
+            self.inserts.add(store.model_runs, id=rid, model_id=mid, name=run_name,
+                             training_metadata=orjson.dumps(meta).decode(), created_by=self.owner,
+                             created_at=rat, updated_at=rat)
             for k, (pk, _drid, fname) in enumerate(rows):
                 split = ("Training", "Training", "Training", "Validation", "Test")[k % 5]
-                self.t.add(store.model_run_rows, model_run_id=rid, data_row_pk=pk,
-                           run_data_row_id=self.id("run_data_row", f"{rid}|{pk}"), split=split)
+                self.inserts.add(store.model_run_rows, model_run_id=rid, data_row_pk=pk,
+                                 run_data_row_id=self.id("run_data_row", f"{rid}|{pk}"),
+                                 split=split)
                 if pk in labels:
-                    self.t.add(store.model_run_labels, model_run_id=rid, label_id=labels[pk],
-                               data_row_pk=pk)
+                    self.inserts.add(store.model_run_labels, model_run_id=rid, label_id=labels[pk],
+                                     data_row_pk=pk)
                 pred = self.id("prediction", f"{rid}|{pk}")
                 ann = annotations_for(self.seed, media_type, pred, fname, rng)
-                self.t.add(store.predictions, id=pred, model_run_id=rid, data_row_pk=pk,
-                           label_kind=LABEL_KIND.get(media_type, "Default"),
-                           annotations=orjson.dumps(ann).decode(), created_at=rat)
+                self.inserts.add(store.predictions, id=pred, model_run_id=rid, data_row_pk=pk,
+                                 label_kind=LABEL_KIND.get(media_type, "Default"),
+                                 annotations=orjson.dumps(ann).decode(), created_at=rat)
 
     def slices(self, datasets: dict[str, str]) -> None:
         at = LABELS_START_MS + 150 * DAY_MS
@@ -401,9 +401,9 @@ class _Demo:
              [{"type": "media_type", "operator": "is", "values": ["CONVERSATIONAL"]}]),
         ]
         for key, name, desc, flt in defs:
-            self.t.add(store.slices, id=self.id("slice", key), name=name, description=desc,
-                       filter=orjson.dumps(flt).decode(), created_by=self.owner,
-                       created_at=at, updated_at=at)
+            self.inserts.add(store.slices, id=self.id("slice", key), name=name, description=desc,
+                             filter=orjson.dumps(flt).decode(), created_by=self.owner,
+                             created_at=at, updated_at=at)
 
     # --- whole workspace ------------------------------------------------------------------
 
@@ -427,7 +427,7 @@ class _Demo:
         self.model("entity-tagger", "Entity Tagger", "TEXT", ["ner-v1"], by_type["TEXT"],
                    first_labels["TEXT"])
         self.slices({mt: self.id("dataset", mt) for mt in by_type})
-        for row in self.t.rows["data_rows"]:
+        for row in self.inserts.rows["data_rows"]:
             row["last_activity_at"] = max(row["last_activity_at"],
                                           self.activity.get(row["pk"], 0))
 
@@ -442,7 +442,7 @@ def seed_demo(engine: Engine, *, rows: int = 0, seed: int = 7) -> None:
         if not seeded:
             demo = _Demo(seed)
             demo.build()
-            demo.t.flush(conn)
+            demo.inserts.flush(conn)
     if rows:
         seed_large(engine, rows=rows, seed=seed)
 
@@ -514,34 +514,34 @@ def seed_large(engine: Engine, *, rows: int, seed: int = 7) -> None:
     start = existing + 1
     while start <= rows:
         end = min(rows, start + _LARGE_CHUNK - 1)
-        t = _Tables()
+        inserts = _Tables()
         for i in range(start, end + 1):
-            _large_row(t, seed, i, next_pk + i - start, ds_id, pid, owner, users, queues)
+            _large_row(inserts, seed, i, next_pk + i - start, ds_id, pid, owner, users, queues)
         with engine.begin() as conn:
             _ensure_batches(conn, seed, pid, owner, start, end)
-            t.flush(conn)
+            inserts.flush(conn)
         next_pk += end - start + 1
         start = end + 1
 
 
 def _ensure_batches(conn: Connection, seed: int, pid: str, owner: str, start: int,
                     end: int) -> None:
-    b = store.batches
+    batches = store.batches
     for n in range((start - 1) // LARGE_BATCH_SIZE, (end - 1) // LARGE_BATCH_SIZE + 1):
         bid = cuid(seed, "batch", f"large|{n}")
         lo, hi = n * LARGE_BATCH_SIZE + 1, (n + 1) * LARGE_BATCH_SIZE
         added = min(hi, end) - max(lo, start) + 1
-        row = conn.execute(select(b.c.size).where(b.c.id == bid)).first()
+        row = conn.execute(select(batches.c.size).where(batches.c.id == bid)).first()
         if row is None:
             at = LABELS_START_MS - 5 * DAY_MS + (n + 1) * HOUR_MS
-            conn.execute(insert(b), [{"id": bid, "project_id": pid,
+            conn.execute(insert(batches), [{"id": bid, "project_id": pid,
                                       "name": f"large-batch-{n + 1:04d}", "size": added,
                                       "created_by": owner, "created_at": at, "updated_at": at}])
         else:
-            conn.execute(b.update().where(b.c.id == bid).values(size=row.size + added))
+            conn.execute(batches.update().where(batches.c.id == bid).values(size=row.size + added))
 
 
-def _large_row(t: _Tables, seed: int, i: int, pk: int, ds_id: str, pid: str, owner: str,
+def _large_row(inserts: _Tables, seed: int, i: int, pk: int, ds_id: str, pid: str, owner: str,
                users: dict[str, str], queues: dict[str, tuple[str, str]]) -> None:
     name = f"large-{i:07d}.png"
     created = ROWS_CREATED_MS + (i % 28) * DAY_MS + (i * 37) % DAY_MS
@@ -555,32 +555,32 @@ def _large_row(t: _Tables, seed: int, i: int, pk: int, ds_id: str, pid: str, own
         label_id = cuid(seed, "label", f"large|{i}")
         l_created = LABELS_START_MS + (i * 7_919_017) % (LABELS_DAYS * DAY_MS)
         l_updated = l_created + 60_000 + (i * 31) % HOUR_MS
-        t.add(store.labels, id=label_id, project_id=pid, data_row_pk=pk, label_kind="Default",
-              annotations=_large_label(seed, label_id, i), created_by=users["labeler"],
-              created_at=l_created, updated_at=l_updated, seconds_to_create=10 + i % 300,
-              seconds_to_review=0 if status == "IN_REVIEW" else 5 + i % 90,
-              seconds_to_rework=20 + i % 100 if status == "IN_REWORK" else 0, skipped=False)
+        inserts.add(store.labels, id=label_id, project_id=pid, data_row_pk=pk, label_kind="Default",
+                    annotations=_large_label(seed, label_id, i), created_by=users["labeler"],
+                    created_at=l_created, updated_at=l_updated, seconds_to_create=10 + i % 300,
+                    seconds_to_review=0 if status == "IN_REVIEW" else 5 + i % 90,
+                    seconds_to_rework=20 + i % 100 if status == "IN_REWORK" else 0, skipped=False)
         steps = [("Submit", "labeler", "TO_LABEL", "IN_REVIEW", l_updated)]
         if status != "IN_REVIEW":
             action = "Reject" if status == "IN_REWORK" else "Approve"
             at = l_updated + HOUR_MS + (i * 13) % DAY_MS
             steps.append((action, "reviewer", "IN_REVIEW", status, at))
-            t.add(store.reviews, id=cuid(seed, "review", f"large|{i}"), label_id=label_id,
-                  action=action, created_by=users["reviewer"], created_at=at)
+            inserts.add(store.reviews, id=cuid(seed, "review", f"large|{i}"), label_id=label_id,
+                        action=action, created_by=users["reviewer"], created_at=at)
         for seq, (action, who, prev, nxt, at) in enumerate(steps):
-            t.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
-                  action=action, created_by=users[who], created_at=at,
-                  previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
-                  next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
+            inserts.add(store.workflow_history, project_id=pid, data_row_pk=pk, seq=seq,
+                        action=action, created_by=users[who], created_at=at,
+                        previous_task_id=queues[prev][0], previous_task_name=queues[prev][1],
+                        next_task_id=queues[nxt][0], next_task_name=queues[nxt][1])
             last = max(last, at)
-    t.add(store.data_rows, pk=pk, id=cuid(seed, "data_row", f"large|{i}"), dataset_id=ds_id,
-          global_key=name, external_id=name, row_data=f"/media/images/{name}",
-          media_type="IMAGE", media_attributes=_LARGE_MEDIA, created_by=owner,
-          created_at=created, updated_at=created, last_activity_at=last)
-    t.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
-          workflow_status=status, task_id=queues[status][0], task_name=queues[status][1],
-          priority=1 + i % 5, consensus_expected_label_count=1, selected_label_id=label_id,
-          created_at=batch_at, updated_at=last)
+    inserts.add(store.data_rows, pk=pk, id=cuid(seed, "data_row", f"large|{i}"), dataset_id=ds_id,
+                global_key=name, external_id=name, row_data=f"/media/images/{name}",
+                media_type="IMAGE", media_attributes=_LARGE_MEDIA, created_by=owner,
+                created_at=created, updated_at=created, last_activity_at=last)
+    inserts.add(store.project_rows, project_id=pid, data_row_pk=pk, batch_id=bid,
+                workflow_status=status, task_id=queues[status][0], task_name=queues[status][1],
+                priority=1 + i % 5, consensus_expected_label_count=1, selected_label_id=label_id,
+                created_at=batch_at, updated_at=last)
 
 
 _LARGE_MEDIA = orjson.dumps(

@@ -11,7 +11,7 @@ from graphql import GraphQLResolveInfo as _ResolveInfo
 from export_widget.server.engine import ExportEngine
 from export_widget.server.signing import ChunkSigner
 
-MAX_PAGE = 1_000
+MAX_PAGE_SIZE = 1_000  # the most items one listing page (a PageSize argument) holds
 
 GraphQLResolveInfo = _ResolveInfo[dict[str, Any]]
 
@@ -40,21 +40,13 @@ class Workspace(Protocol):
     def metadata_ontology(self) -> list[dict[str, Any]]: ...
 
 
-class SpecFactory(Protocol):
-    def __call__(
-        self, kind: str, target_id: str | None, query: list[dict[str, Any]],
-        params: dict[str, Any], timezone: str | None, media_base_url: str,
-    ) -> Any: ...
-
-
 @dataclass
 class ApiState:
-    """What the resolvers share: the workspace, the engine, the signer, the spec builder."""
+    """What the resolvers share: the workspace, the engine and the signer."""
 
     workspace: Workspace
     engine: ExportEngine
     signer: ChunkSigner
-    make_spec: SpecFactory
 
 
 class ApiError(GraphQLError):

@@ -16,11 +16,10 @@ from ariadne import ObjectType, QueryType, load_schema_from_path, make_executabl
 from graphql import GraphQLSchema
 
 from export_widget.server.graphql.context import (
-    MAX_PAGE,
+    MAX_PAGE_SIZE,
     ApiError,
     ApiState,
     GraphQLResolveInfo,
-    SpecFactory,
     Workspace,
     bad_input,
     caller_of,
@@ -29,14 +28,14 @@ from export_widget.server.graphql.context import (
 from export_widget.server.graphql.scalars import SCALARS
 from export_widget.server.graphql.tasks import mutation, task_type
 
-__all__ = ["ApiError", "ApiState", "SpecFactory", "Workspace", "build_schema"]
+__all__ = ["ApiError", "ApiState", "Workspace", "build_schema"]
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 
 
 def _page(items: list[dict[str, Any]], skip: int | None, first: int | None) -> list[Any]:
     start = max(skip or 0, 0)
-    count = MAX_PAGE if first is None else first
+    count = MAX_PAGE_SIZE if first is None else first
     return items[start : start + count]
 
 
@@ -124,7 +123,7 @@ def _listing(method: str) -> Any:
         skip: int | None = None, first: int | None = None,
     ) -> Any:
         lookup = getattr(state_of(info).workspace, method)
-        size = MAX_PAGE if first is None else first
+        size = MAX_PAGE_SIZE if first is None else first
         where = {k: v for k, v in (where or {}).items() if (k, v) != ("deleted", False)}
         if not where:
             # The SDK always asks for `deleted: false`; nothing here is deleted.
@@ -160,7 +159,7 @@ def resolve_created_tasks(
     where = where or {}
     tasks = state_of(info).engine.tasks.list_for_user(
         user["id"], task_id=where.get("id"), skip=skip or 0,
-        first=MAX_PAGE if first is None else first,
+        first=MAX_PAGE_SIZE if first is None else first,
     )
     if where.get("status"):
         tasks = [t for t in tasks if t.status.value == where["status"]]
@@ -201,7 +200,7 @@ def resolve_model_runs(
     first: int | None = None,
 ) -> Any:
     return state_of(info).workspace.model_runs(model["id"], skip=max(skip or 0, 0),
-                                             first=MAX_PAGE if first is None else first)
+                                             first=MAX_PAGE_SIZE if first is None else first)
 
 
 data_row_type = ObjectType("DataRow")

@@ -7,7 +7,7 @@ from typing import Any
 
 from ariadne import ScalarType
 
-from export_widget.server.graphql.context import MAX_PAGE
+from export_widget.server.graphql.context import MAX_PAGE_SIZE
 
 datetime_scalar = ScalarType("DateTime")
 uint64_scalar = ScalarType("UInt64")
@@ -62,8 +62,8 @@ def parse_uint64_literal(node: Any, _variables: Any = None) -> int:
 def parse_page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"PageSize: expected an integer, got {value!r}")
-    if not 0 <= value <= MAX_PAGE:
-        raise ValueError(f"PageSize: must be between 0 and {MAX_PAGE}, got {value}")
+    if not 0 <= value <= MAX_PAGE_SIZE:
+        raise ValueError(f"PageSize: must be between 0 and {MAX_PAGE_SIZE}, got {value}")
     return value
 
 

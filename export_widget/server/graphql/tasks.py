@@ -7,6 +7,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType
 
 from export_widget.server.engine import Chunk
+from export_widget.server.export_spec import ExportKind, ExportSpec
 from export_widget.server.graphql.context import (
     ApiError,
     GraphQLResolveInfo,
@@ -16,8 +17,6 @@ from export_widget.server.graphql.context import (
 )
 from export_widget.server.signing import ChunkGrant
 from export_widget.server.tasks import StreamName, TaskLimitError, TaskRecord, TaskStatus
-
-MAX_IDS = 2_000
 
 task_type = ObjectType("Task")
 
@@ -87,56 +86,26 @@ def resolve_file_from_line(
 
 
 # -- export mutations ---------------------------------------------------------------------
+# The mutations only translate the wire input into an ExportSpec; the data side checks it
+# (selection.py owns the targets and filters, export_query.py the params).
 
 mutation = MutationType()
 
 
-def _check_query(query_items: Any) -> list[dict[str, Any]]:
-    if query_items is None:
-        return []
-    items: list[dict[str, Any]] = []
-    for position, item in enumerate(query_items):
-        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-            raise bad_input(
-                f"filters.searchQuery.query[{position}]: expected an object with a 'type'"
-            )
-        ids = item.get("ids")
-        if ids is not None:
-            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                raise bad_input(
-                    f"filters.searchQuery.query[{position}].ids: expected a list of strings"
-                )
-            if len(ids) > MAX_IDS:
-                raise bad_input(
-                    f"filters.searchQuery.query[{position}].ids: at most {MAX_IDS:,} items, "
-                    f"got {len(ids):,}"
-                )
-        items.append(item)
-    return items
-
-
-def _start(
-    info: GraphQLResolveInfo, *, kind: str, target_id: str | None, project_id: str | None,
-    query_items: list[dict[str, Any]], input: dict[str, Any],
-) -> dict[str, Any]:
+def _start(info: GraphQLResolveInfo, input: dict[str, Any], kind: ExportKind,
+           target_id: str | None, query: Any) -> dict[str, Any]:
     state = state_of(info)
     me = caller_of(info)
-    params = dict(input.get("params") or {})
-    spec = state.make_spec(kind, target_id, query_items, params, me.get("timezone"),
-                           info.context["base_url"])
     organization = state.workspace.organization()
+    spec = ExportSpec(
+        kind=kind, target_id=target_id, query=query or [],
+        params=dict(input.get("params") or {}), timezone=me.get("timezone"),
+        media_base_url=info.context["base_url"], task_name=input.get("taskName"),
+        created_by=me["id"], organization_id=organization["id"] if organization else None,
+        wire_input=input,
+    )
     try:
-        task = state.engine.start_export(
-            spec,
-            name=input.get("taskName"),
-            created_by=me["id"],
-            organization_id=organization["id"] if organization else None,
-            scope=kind,
-            target_id=target_id,
-            project_id=project_id,
-            input=input,
-            metadata={"exportScope": kind, "targetId": target_id},
-        )
+        task = state.engine.start_export(spec)
     except TaskLimitError as exc:
         raise ApiError(str(exc), "OPERATION_NOT_ALLOWED") from exc
     except ValueError as exc:
@@ -147,37 +116,23 @@ def _start(
 @mutation.field("exportDataRowsInProject")
 def resolve_export_project(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:
     filters = input["filters"]
-    project_id = filters["projectId"]
-    if state_of(info).workspace.project(project_id) is None:
-        raise bad_input(f"filters.projectId: no project with id {project_id!r}")
-    query_items = _check_query((filters.get("searchQuery") or {}).get("query"))
-    return _start(info, kind="project", target_id=project_id, project_id=project_id,
-                  query_items=query_items, input=input)
+    return _start(info, input, "project", filters["projectId"],
+                  (filters.get("searchQuery") or {}).get("query"))
 
 
 @mutation.field("exportDataRowsInCatalog")
 def resolve_export_catalog(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:
-    query_items = _check_query(input["filters"]["searchQuery"].get("query"))
-    return _start(info, kind="catalog", target_id=None, project_id=None,
-                  query_items=query_items, input=input)
+    return _start(info, input, "catalog", None, input["filters"]["searchQuery"].get("query"))
 
 
 @mutation.field("exportDataRowsInSlice")
 def resolve_export_slice(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:
-    slice_id = input["filters"]["sliceId"]
-    if state_of(info).workspace.slice(slice_id) is None:
-        raise bad_input(f"filters.sliceId: no catalog slice with id {slice_id!r}")
-    return _start(info, kind="slice", target_id=slice_id, project_id=None, query_items=[],
-                  input=input)
+    return _start(info, input, "slice", input["filters"]["sliceId"], None)
 
 
 @mutation.field("exportDataRowsInModelRun")
 def resolve_export_model_run(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:
-    run_id = input["filters"]["modelRunId"]
-    if state_of(info).workspace.model_run(run_id) is None:
-        raise bad_input(f"filters.modelRunId: no model run with id {run_id!r}")
-    return _start(info, kind="model_run", target_id=run_id, project_id=None, query_items=[],
-                  input=input)
+    return _start(info, input, "model_run", input["filters"]["modelRunId"], None)
 
 
 @mutation.field("cancelExportTask")

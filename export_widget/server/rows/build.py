@@ -1,4 +1,5 @@
-"""Build export row JSON (spec §4) for a batch of data rows: one query per table per batch.
+"""Build export row JSON (docs/protocol.md, "Row shape") for a batch of data rows: one query
+per table per batch.
 
 `Context` caches the small lookup tables (users, projects, batches, queues, schemas, models)
 once per export; `build_rows` then turns a list of data-row pks into row dicts.
@@ -16,11 +17,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select
 
+from export_widget.jsontypes import Json
 from export_widget.server import store
 from export_widget.server.rows.times import ms_to_row_time
 from export_widget.server.rows.video import interpolate_frames
-
-Json = dict[str, Any]
 
 CLIP_ID = "c200000000000000000000000"
 CLIP_MEDIA = ("IMAGE", "TEXT")
@@ -68,21 +68,19 @@ class Context:
         ctx = cls(media_base_url.rstrip("/"))
         ctx.users = {r.id: r.email for r in conn.execute(select(store.users.c.id,
                                                                 store.users.c.email))}
-        d, p, b = store.datasets, store.projects, store.batches
-        ctx.datasets = {r.id: r.name for r in conn.execute(select(d.c.id, d.c.name))}
+        def named(table: Any, *columns: str) -> Any:
+            return conn.execute(select(table.c.id, table.c.name,
+                                       *(table.c[c] for c in columns)))
+
+        ctx.datasets = {r.id: r.name for r in named(store.datasets)}
         ctx.projects = {r.id: (r.name, r.ontology_id)
-                        for r in conn.execute(select(p.c.id, p.c.name, p.c.ontology_id))}
-        ctx.batches = {r.id: r.name for r in conn.execute(select(b.c.id, b.c.name))}
-        ms = store.metadata_schemas
-        ctx.schemas = {r.id: (r.name, r.kind)
-                       for r in conn.execute(select(ms.c.id, ms.c.name, ms.c.kind))}
-        e = store.embeddings
+                        for r in named(store.projects, "ontology_id")}
+        ctx.batches = {r.id: r.name for r in named(store.batches)}
+        ctx.schemas = {r.id: (r.name, r.kind) for r in named(store.metadata_schemas, "kind")}
         ctx.embeddings = {r.id: (r.name, r.dimensions, bool(r.is_custom))
-                          for r in conn.execute(select(e))}
-        m, mr = store.models, store.model_runs
-        ctx.models = {r.id: r.name for r in conn.execute(select(m.c.id, m.c.name))}
-        ctx.runs = {r.id: (r.name, r.model_id)
-                    for r in conn.execute(select(mr.c.id, mr.c.name, mr.c.model_id))}
+                          for r in conn.execute(select(store.embeddings))}
+        ctx.models = {r.id: r.name for r in named(store.models)}
+        ctx.runs = {r.id: (r.name, r.model_id) for r in named(store.model_runs, "model_id")}
         return ctx
 
     def url(self, value: str) -> str:
@@ -157,40 +155,33 @@ class _Queries:
     """
 
     def __init__(self, pks: Any) -> None:
-        t = store
-        self.rows = select(t.data_rows).where(pks(t.data_rows.c.pk))
-        at = t.attachments
-        self.attachments = select(at).where(pks(at.c.data_row_pk)).order_by(
-            at.c.data_row_pk, at.c.id)
-        mf = t.metadata_fields
-        self.metadata = select(mf).where(pks(mf.c.data_row_pk)).order_by(
-            mf.c.data_row_pk, mf.c.schema_id)
-        em = t.data_row_embeddings
-        self.embeddings = select(em).where(pks(em.c.data_row_pk)).order_by(
-            em.c.data_row_pk, em.c.embedding_id)
-        pr = t.project_rows
-        self.project_rows_all = select(pr).where(pks(pr.c.data_row_pk)).order_by(
-            pr.c.data_row_pk, pr.c.project_id)
-        self.project_rows = select(pr).where(pks(pr.c.data_row_pk), _ids(pr.c.project_id)
-                                             ).order_by(pr.c.data_row_pk, pr.c.project_id)
-        lab = t.labels
-        self.labels = select(lab).where(pks(lab.c.data_row_pk), _ids(lab.c.project_id)
-                                        ).order_by(lab.c.data_row_pk, lab.c.created_at, lab.c.id)
-        h = t.workflow_history
-        self.history = select(h).where(pks(h.c.data_row_pk), _ids(h.c.project_id)).order_by(
-            h.c.project_id, h.c.data_row_pk, h.c.seq)
-        mr = t.model_run_rows
-        self.run_rows_all = select(mr).where(pks(mr.c.data_row_pk)).order_by(
-            mr.c.data_row_pk, mr.c.model_run_id)
-        self.run_rows = select(mr).where(pks(mr.c.data_row_pk), _ids(mr.c.model_run_id)
-                                         ).order_by(mr.c.data_row_pk, mr.c.model_run_id)
-        mrl = t.model_run_labels
-        self.run_labels = (select(mrl.c.model_run_id, lab).join(lab, lab.c.id == mrl.c.label_id)
-                           .where(pks(mrl.c.data_row_pk), _ids(mrl.c.model_run_id))
-                           .order_by(lab.c.created_at, lab.c.id))
-        p = t.predictions
-        self.predictions = select(p).where(pks(p.c.data_row_pk), _ids(p.c.model_run_id)
-                                           ).order_by(p.c.created_at, p.c.id)
+        def per_row(table: Any, *order: str, ids: str | None = None) -> Any:
+            """The table's lines for the batch's rows (and the given ids of `ids`)."""
+            where = [pks(table.c.data_row_pk)]
+            if ids is not None:
+                where.append(_ids(table.c[ids]))
+            return select(table).where(*where).order_by(*(table.c[c] for c in order))
+
+        self.rows = select(store.data_rows).where(pks(store.data_rows.c.pk))
+        self.attachments = per_row(store.attachments, "data_row_pk", "id")
+        self.metadata = per_row(store.metadata_fields, "data_row_pk", "schema_id")
+        self.embeddings = per_row(store.data_row_embeddings, "data_row_pk", "embedding_id")
+        self.project_rows_all = per_row(store.project_rows, "data_row_pk", "project_id")
+        self.project_rows = per_row(store.project_rows, "data_row_pk", "project_id",
+                                    ids="project_id")
+        self.labels = per_row(store.labels, "data_row_pk", "created_at", "id", ids="project_id")
+        self.history = per_row(store.workflow_history, "project_id", "data_row_pk", "seq",
+                               ids="project_id")
+        self.run_rows_all = per_row(store.model_run_rows, "data_row_pk", "model_run_id")
+        self.run_rows = per_row(store.model_run_rows, "data_row_pk", "model_run_id",
+                                ids="model_run_id")
+        self.predictions = per_row(store.predictions, "created_at", "id", ids="model_run_id")
+        labels, run_labels = store.labels, store.model_run_labels
+        self.run_labels = (
+            select(run_labels.c.model_run_id, labels)
+            .join(labels, labels.c.id == run_labels.c.label_id)
+            .where(pks(run_labels.c.data_row_pk), _ids(run_labels.c.model_run_id))
+            .order_by(labels.c.created_at, labels.c.id))
 
 
 _BY_RANGE = _Queries(lambda col: col.between(bindparam("lo"), bindparam("hi")))
@@ -345,73 +336,74 @@ def _project_label(ctx: Context, opts: Options, r: Any, reviews: dict[str, list[
     return out
 
 
-def _project_details(ctx: Context, pr: Any, history: list[Json]) -> Json:
+def _project_details(ctx: Context, member: Any, history: list[Json]) -> Json:
     return {
-        "ontology_id": ctx.projects[pr.project_id][1],
-        "task_id": pr.task_id,
-        "task_name": pr.task_name,
-        "batch_id": pr.batch_id,
-        "batch_name": ctx.batches.get(pr.batch_id),
-        "workflow_status": pr.workflow_status,
-        "priority": pr.priority,
-        "consensus_expected_label_count": pr.consensus_expected_label_count,
-        "selected_label_id": pr.selected_label_id,
-        "created_at": ms_to_row_time(pr.created_at),
-        "updated_at": ms_to_row_time(pr.updated_at),
+        "ontology_id": ctx.projects[member.project_id][1],
+        "task_id": member.task_id,
+        "task_name": member.task_name,
+        "batch_id": member.batch_id,
+        "batch_name": ctx.batches.get(member.batch_id),
+        "workflow_status": member.workflow_status,
+        "priority": member.priority,
+        "consensus_expected_label_count": member.consensus_expected_label_count,
+        "selected_label_id": member.selected_label_id,
+        "created_at": ms_to_row_time(member.created_at),
+        "updated_at": ms_to_row_time(member.updated_at),
         "workflow_history": history,
     }
 
 
 def _projects(batch: _Batch) -> dict[int, Json]:
     ctx, opts = batch.ctx, batch.opts
-    prows = batch.project_rows()
-    if not prows:
+    members = batch.project_rows()
+    if not members:
         return {}
-    project_ids = sorted({r.project_id for r in prows})
+    project_ids = sorted({r.project_id for r in members})
     labels = _group(batch.labels(project_ids), "data_row_pk")
     reviews = batch.reviews([r.id for rs in labels.values() for r in rs]) \
         if opts.label_details else {}
     history = batch.history(project_ids) if opts.project_details else {}
     out: dict[int, Json] = {}
-    for pr in prows:
+    for member in members:
         entry: Json = {
-            "name": ctx.projects[pr.project_id][0],
+            "name": ctx.projects[member.project_id][0],
             "labels": [_project_label(ctx, opts, lab, reviews)
-                       for lab in labels.get(pr.data_row_pk, ())
-                       if lab.project_id == pr.project_id],
+                       for lab in labels.get(member.data_row_pk, ())
+                       if lab.project_id == member.project_id],
         }
         if opts.project_details:
             entry["project_details"] = _project_details(
-                ctx, pr, history.get((pr.project_id, pr.data_row_pk), []))
-        out.setdefault(pr.data_row_pk, {})[pr.project_id] = entry
+                ctx, member, history.get((member.project_id, member.data_row_pk), []))
+        out.setdefault(member.data_row_pk, {})[member.project_id] = entry
     return out
 
 
 def _experiments(batch: _Batch, with_split: bool) -> dict[int, Json]:
     ctx, opts = batch.ctx, batch.opts
-    rrows = batch.run_rows()
-    if not rrows:
+    members = batch.run_rows()
+    if not members:
         return {}
-    run_ids = sorted({r.model_run_id for r in rrows})
-    gt = batch.run_labels(run_ids)
+    run_ids = sorted({r.model_run_id for r in members})
+    ground_truth = batch.run_labels(run_ids)
     preds = batch.predictions(run_ids) if opts.predictions else {}
     out: dict[int, Json] = {}
-    for rr in rrows:
-        run_name, model_id = ctx.runs[rr.model_run_id]
-        key = (rr.model_run_id, rr.data_row_pk)
+    for member in members:
+        run_name, model_id = ctx.runs[member.model_run_id]
+        key = (member.model_run_id, member.data_row_pk)
         run: Json = {
             "name": run_name,
-            "run_data_row_id": rr.run_data_row_id,
-            "labels": [_label_base(ctx, lab, opts.interpolated_frames) for lab in gt.get(key, ())],
+            "run_data_row_id": member.run_data_row_id,
+            "labels": [_label_base(ctx, lab, opts.interpolated_frames)
+                       for lab in ground_truth.get(key, ())],
         }
         if opts.predictions:
             run["predictions"] = [_label_base(ctx, p, opts.interpolated_frames)
                                   for p in preds.get(key, ())]
         if with_split:
-            run["split"] = rr.split
-        model = out.setdefault(rr.data_row_pk, {}).setdefault(
+            run["split"] = member.split
+        model = out.setdefault(member.data_row_pk, {}).setdefault(
             model_id, {"name": ctx.models[model_id], "runs": {}})
-        model["runs"][rr.model_run_id] = run
+        model["runs"][member.model_run_id] = run
     return out
 
 

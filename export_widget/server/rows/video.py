@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any
 
-Json = dict[str, Any]
+from export_widget.jsontypes import Json
 
 _BOX_KEYS = ("top", "left", "height", "width")
 

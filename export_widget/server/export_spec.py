@@ -1,0 +1,58 @@
+"""The export the GraphQL side hands to the data side and the engine: one typed record.
+
+The data side checks it and returns a `PreparedExport` (its selection, already resolved and
+counted); the engine records the task from it and runs the prepared export, so nothing is
+checked or selected twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from export_widget.jsontypes import Json
+
+ExportKind = Literal["project", "catalog", "slice", "model_run"]
+EXPORT_KINDS: tuple[ExportKind, ...] = ("project", "catalog", "slice", "model_run")
+
+# One line of an export: ("row", row_json) or ("error", error_json).
+Item = tuple[str, Json]
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """One export: what to select and how to write it, and the task it becomes.
+
+    `target_id` is the project, slice or model run id (None for catalog exports, which
+    narrow by query items); `query` is the wire `searchQuery.query` list and `params` the
+    wire `params` object (camelCase include* keys); naive filter dates are read in
+    `timezone`, and `/media/...` paths are made absolute on `media_base_url`.
+    """
+
+    kind: ExportKind
+    target_id: str | None = None
+    query: list[Any] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    timezone: str | None = None
+    media_base_url: str = ""
+    task_name: str | None = None
+    created_by: str = ""
+    organization_id: str | None = None
+    wire_input: dict[str, Any] = field(default_factory=dict)  # kept on the task as sent
+
+    @property
+    def project_id(self) -> str | None:
+        """The project a project export runs in (its running exports are limited)."""
+        return self.target_id if self.kind == "project" else None
+
+
+class PreparedExport(Protocol):
+    """A checked export, ready to run."""
+
+    @property
+    def lines(self) -> int:
+        """The lines it will write (rows + error items), for progress."""
+        ...
+
+    def batches(self) -> Iterator[list[Item]]: ...
