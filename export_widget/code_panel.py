@@ -8,19 +8,26 @@ keeps one writer.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .call_parse import ParsedCall
 from .call_render import render_all
 from .export_request import ExportRequest
 from .messages import CodeReply, CodeTexts
 
-if TYPE_CHECKING:
-    from .widget import ExportWidget
+
+class CodeReader(Protocol):
+    """What the handler needs of the widget (a Protocol, so this module never imports it)."""
+
+    @property
+    def endpoint(self) -> str | None: ...
+
+    def read_code(self, source: str) -> ParsedCall: ...
 
 MAX_SOURCE = 200_000  # characters; a pasted notebook, not a data file
 
 
-def read_code(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> CodeReply:
+def read_code(widget: CodeReader, request_id: str, message: Mapping[str, Any]) -> CodeReply:
     source = message.get("source")
     empty = CodeTexts(client="", sdk="")
     if not isinstance(source, str):

@@ -59,7 +59,7 @@ def answer_code_request(page: Any) -> dict[str, Any]:
     """Play the kernel: answer the last `code` message with the real handler."""
     request = page.evaluate("() => window.__log.sent.filter((m) => m.type === 'code').at(-1)")
     assert request, "the panel sent no code message"
-    reply = dict(read_code(FakeWidget(), request["id"], request))  # type: ignore[arg-type]
+    reply = dict(read_code(FakeWidget(), request["id"], request))
     page.evaluate("(r) => window.__kernel.custom(r)", reply)
     return reply
 
