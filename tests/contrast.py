@@ -17,10 +17,12 @@ MAIN_CONTROLS = ", ".join([
 
 CONTRAST_JS = """([root, selector]) => {
   const parse = (text) => {
-    const m = /rgba?\\(([^)]+)\\)/.exec(text);
-    if (!m) return null;
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(parseFloat);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    // rgb()/rgba() with 0-255 channels, or color(srgb ...) with 0-1 ones (from color-mix)
+    const m = /^(rgba?|color)\\((?:srgb\\s+)?([^)]+)\\)/.exec(text);
+    if (!m) throw new Error(`contrast: cannot read the colour ${text}`);
+    const p = m[2].split(/[\\s,\\/]+/).filter(Boolean).map(parseFloat);
+    const scale = m[1] === "color" ? 255 : 1;
+    return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
   };
   const over = (top, bottom) =>
     [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);

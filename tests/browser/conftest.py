@@ -50,6 +50,10 @@ w"""
 
 REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
 
+REPORT_CODE = """\
+print("KERNEL=" + json.dumps({"config": w.config, "code": w.code,
+                             "run": w.catalog["model_runs"][0]["id"]}))"""
+
 REPORT_STATE = """\
 print("KERNEL=" + json.dumps({"state": w.status["state"], "rows": w.status["rows"]}))"""
 
@@ -77,6 +81,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT, "w"])
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
+    write_notebook(notebooks / "comfort.ipynb", [SETUP_DEMO, REPORT_CODE])
     settings = base / "settings"
     news = settings / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
