@@ -177,10 +177,7 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
                 project_id = server_export.large_project_id(client)
         def default_params() -> Any:
             figures, plain = widget_run.run_widget(server, str(project_id), params={})
-            plain.close()
-            if plain.session is not None:
-                plain.session.rows.close()
-                plain.session.errors.close()
+            plain.close()  # deletes its spool
             return _asdict(figures)
         result["widget_default"] = section("widget", default_params)
         done = section("widget", lambda: widget_run.run_widget(server, str(project_id)))
@@ -203,10 +200,7 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
                 middle = max(0, spool.count // 2 - 75)
                 return _asdict(browser_render.render_times(spool.page(middle, 150)))
             result["browser"] = section("browser", browser)
-            widget.close()
-            if widget.session is not None:  # the spool of a big export is gigabytes
-                widget.session.rows.close()
-                widget.session.errors.close()
+            widget.close()  # deletes its spool: gigabytes for a big export
     return result
 
 

@@ -14,7 +14,7 @@ drop replies it no longer waits for.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from .client.validation import Scope
 
@@ -176,3 +176,112 @@ def idle_status(message: str = "") -> Status:
         message=message,
         seq=0,
     )
+
+
+# -- History and Compare panels (history_routes.py) -----------------------------------------
+
+
+class HistoryAck(TypedDict):
+    type: Literal["ack"]
+    id: str
+    action: Literal["history_open", "history_delete", "history_resume", "attach"]
+    ok: bool
+    message: str
+
+
+class HistoryListReply(TypedDict):
+    type: Literal["history_list"]
+    id: str
+    entries: list[Any]  # history.EntrySummary, newest first
+    current: str | None  # the entry the viewer shows
+    disk_bytes: int
+    directory: str
+    max_entries: int | None
+    max_bytes: int | None
+
+
+class CompareSummary(TypedDict):
+    key: str  # "id" or "global_key": how rows were matched
+    rows_a: int
+    rows_b: int
+    changed_rows: int
+    unchanged_rows: int
+    only_in_a: int
+    only_in_b: int
+    counts: dict[str, int]  # kind of change -> how many
+
+
+class CompareReply(TypedDict):
+    type: Literal["compare"]
+    id: str
+    a: str
+    b: str
+    a_label: str
+    b_label: str
+    summary: CompareSummary
+
+
+class CompareRow(TypedDict):
+    key: str
+    data_row_id: str | None
+    global_key: str | None
+    status: str  # "changed" | "only_in_a" | "only_in_b"
+    kinds: str  # kinds of change, comma separated
+    changes: int
+    line_a: int | None
+    line_b: int | None
+
+
+class ComparePageReply(TypedDict):
+    type: Literal["compare_page"]
+    id: str
+    line: int
+    total: int
+    rows: list[CompareRow]
+
+
+class Change(TypedDict):
+    kind: str
+    where: str | None
+    label_id: str | None
+    feature: str | None
+    feature_id: str | None
+    before: str | None
+    after: str | None
+
+
+class CompareRowReply(TypedDict):
+    type: Literal["compare_row"]
+    id: str
+    key: str
+    changes: list[Change]
+    row_a: str | None  # raw JSON text of the row in A
+    row_b: str | None
+
+
+class FeatureMetrics(TypedDict):
+    model_run: str
+    feature: str
+    ground_truth: int
+    predictions: int
+    tp: int
+    fp: int
+    fn: int
+    precision: float | None
+    recall: float | None
+
+
+class Confusion(TypedDict):
+    truth: list[str]
+    predicted: list[str]
+    counts: list[list[int]]
+
+
+class MetricsReply(TypedDict):
+    type: Literal["metrics"]
+    id: str
+    entry: str
+    iou: float
+    features: list[FeatureMetrics]
+    confusion: Confusion
+    skipped: int

@@ -1,27 +1,49 @@
 """The kernel's answers to the browser's custom messages: one handler per message `type`.
 
-A handler gets the widget, the request id and the message, and returns its reply (or a
-`(reply, buffers)` pair for binary data); the widget's router sends it. A new panel adds
-its handler in its own module and one entry to `ROUTES`, and the reply's TypedDict to
-`messages.py` (mirrored in `js/src/types.ts`).
+A handler gets the widget (as the `Exporter` it needs), the request id and the message, and
+returns its reply (or a `(reply, buffers)` pair for binary data); the widget's router sends
+it. A new panel adds its handler in its own module and one entry to `ROUTES`, and the reply's
+TypedDict to `messages.py` (mirrored in `js/src/types.ts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
+from . import history_routes
 from .code_panel import read_code
-from .messages import PAGE_LINES_MAX, ActionReply, PageReply, StreamName
+from .messages import (
+    PAGE_LINES_MAX,
+    ActionReply,
+    PageReply,
+    PageRequest,
+    StartRequest,
+    StreamName,
+)
+from .session import ExportSession
 
-if TYPE_CHECKING:
-    from .widget import ExportWidget
+
+class Exporter(Protocol):
+    """What the handlers use of `ExportWidget` (so this module need not import it)."""
+
+    @property
+    def session(self) -> ExportSession | None: ...
+
+    def start(self, config: Mapping[str, Any] | None = None) -> ExportSession: ...
+
+    def resume(self) -> ExportSession: ...
+
+    def cancel(self) -> bool: ...
+
 
 Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]]
-Handler = Callable[["ExportWidget", str, Mapping[str, Any]], Reply]
+# The message is typed per handler (its TypedDict in messages.py), but it comes from the
+# browser unchecked: a handler reads it defensively.
+Handler = Callable[[Exporter, str, Any], Reply]
 
 
-def start(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> ActionReply:
+def start(widget: Exporter, request_id: str, message: StartRequest) -> ActionReply:
     # The browser sends its form with the start message (a trait sync may still be held back
     # by ipywidgets), so the config in the message wins.
     config = message.get("config")
@@ -32,7 +54,7 @@ def start(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> 
     return ActionReply(type="ack", id=request_id, action="start", ok=True, message="")
 
 
-def resume(widget: ExportWidget, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+def resume(widget: Exporter, request_id: str, _message: object) -> ActionReply:
     try:
         widget.resume()
     except RuntimeError as exc:
@@ -41,13 +63,13 @@ def resume(widget: ExportWidget, request_id: str, _message: Mapping[str, Any]) -
     return ActionReply(type="ack", id=request_id, action="resume", ok=True, message="")
 
 
-def cancel(widget: ExportWidget, request_id: str, _message: Mapping[str, Any]) -> ActionReply:
+def cancel(widget: Exporter, request_id: str, _message: object) -> ActionReply:
     ok = widget.cancel()
     return ActionReply(type="ack", id=request_id, action="cancel", ok=ok,
                        message="" if ok else "No export is running.")
 
 
-def page(widget: ExportWidget, request_id: str, message: Mapping[str, Any]) -> PageReply:
+def page(widget: Exporter, request_id: str, message: PageRequest) -> PageReply:
     stream: StreamName = "errors" if message.get("stream") == "errors" else "result"
     line = max(0, int(message.get("line", 0)))
     count = max(0, min(int(message.get("n", 50)), PAGE_LINES_MAX))
@@ -63,5 +85,8 @@ ROUTES: dict[str, Handler] = {
     "resume": resume,
     "cancel": cancel,
     "page": page,
-    "code": read_code,
 }
+# The History and Compare panels; the widget is both an Exporter and a HistoryHost.
+ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
+# The Code panel; the widget is also a CodeReader (code_panel.py).
+ROUTES["code"] = cast("Handler", read_code)

@@ -34,16 +34,20 @@ class ExportSession:
 
     def __init__(self, client: Any, request: ExportRequest,
                  on_status: StatusCallback | None = None,
-                 publish_interval: float = PUBLISH_INTERVAL) -> None:
+                 publish_interval: float = PUBLISH_INTERVAL, *,
+                 rows: Spool | None = None, errors: Spool | None = None) -> None:
         self.client = client
         self.request = request
-        self.rows = Spool(name="rows")
-        self.errors = Spool(name="errors")
+        # Spools the caller passes (a history entry's) outlive the session; else temporary.
+        self.rows = rows if rows is not None else Spool(name="rows")
+        self.errors = errors if errors is not None else Spool(name="errors")
         self.task: Any = None
         self._on_status = on_status
         self._interval = publish_interval
         self._cancel = threading.Event()
         self._finished = threading.Event()
+        self._closing = False
+        self._close_lock = threading.Lock()  # closing vs. finishing: exactly one closes
         self._worker: threading.Thread | None = None
         self._seq = 0
         self._started = 0.0
@@ -74,6 +78,8 @@ class ExportSession:
         """
         if not self._finished.is_set():
             raise RuntimeError("the export is still running")
+        if self._closing:
+            raise RuntimeError("the export was closed; start a new one")
         if self.task is None:
             raise RuntimeError("there is no task to resume; start a new export")
         if self.status["state"] == "done":
@@ -100,6 +106,19 @@ class ExportSession:
         if not self._finished.wait(timeout):
             raise TimeoutError(f"export still {self.status['state']} after {timeout} s")
         return self.status
+
+    def close(self) -> None:
+        """Stop the export and delete its spools: the session owns their files.
+
+        Safe from any thread, the worker's own included (a status observer may close the
+        widget): the spools close now when the worker has ended, else when it ends."""
+        with self._close_lock:
+            self._closing = True
+            ended = self._worker is None or self._finished.is_set()
+        if ended:
+            self._close_spools()
+        else:
+            self.cancel()
 
     @property
     def finished(self) -> bool:
@@ -305,7 +324,14 @@ class ExportSession:
     def _finish(self, state: State, message: str) -> None:
         assert state in FINAL_STATES
         self._publish(state, message)
-        self._finished.set()
+        with self._close_lock:
+            if self._closing:  # before `finished`: whoever waits sees the files gone
+                self._close_spools()
+            self._finished.set()
+
+    def _close_spools(self) -> None:
+        self.rows.close()
+        self.errors.close()
 
 
 def _done_message(rows: int, errors: int) -> str:

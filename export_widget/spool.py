@@ -24,7 +24,15 @@ _ENTRY = struct.Struct("<Q")
 class Spool:
     """Append-only NDJSON lines on disk; `page(line, n)` costs the same at line 0 or 10**6."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, name: str = "rows") -> None:
+    def __init__(self, directory: str | os.PathLike[str] | None = None, name: str = "rows",
+                 *, existing: str | None = None) -> None:
+        """`existing=None` starts an empty spool (truncating any files of that name);
+        `existing="read"` opens one kept on disk read-only; `existing="append"` opens one to
+        continue writing it, first cutting off a line a killed writer left half-written."""
+        if existing not in (None, "read", "append"):
+            raise ValueError(f"existing: must be None, 'read' or 'append', got {existing!r}")
+        if existing is not None and directory is None:
+            raise ValueError("directory: required to open an existing spool")
         if directory is None:
             self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
                 prefix="export-widget-spool-"
@@ -36,13 +44,29 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.data_path = self.directory / f"{name}.ndjson"
         self.index_path = self.directory / f"{name}.idx"
-        flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        cloexec = getattr(os, "O_CLOEXEC", 0)
+        if existing == "read":
+            flags = os.O_RDONLY | cloexec
+        elif existing == "append":
+            flags = os.O_RDWR | os.O_CREAT | cloexec
+        else:
+            flags = os.O_RDWR | os.O_CREAT | os.O_TRUNC | cloexec
+        self._read_only = existing == "read"
         self._data_fd = os.open(self.data_path, flags, 0o600)
-        self._index_fd = os.open(self.index_path, flags, 0o600)
+        try:
+            self._index_fd = os.open(self.index_path, flags, 0o600)
+        except OSError:
+            os.close(self._data_fd)
+            raise
         self._write_lock = threading.Lock()
         self._count = 0
         self._size = 0
         self._closed = False
+        if existing is not None:
+            self._count, self._size = self._whole_lines()
+            if existing == "append":
+                os.ftruncate(self._data_fd, self._size)
+                os.ftruncate(self._index_fd, self._count * _ENTRY.size)
 
     # -- writing (one thread) ---------------------------------------------------------------
 
@@ -65,6 +89,8 @@ class Spool:
             raise ValueError("line: must not contain a newline inside the record")
         with self._write_lock:
             self._check_open()
+            if self._read_only:
+                raise ValueError("spool: opened read-only")
             ends = list(accumulate((len(raw) + 1 for raw in encoded), initial=self._size))[1:]
             index = struct.pack(f"<{len(ends)}Q", *ends)
             _pwrite_all(self._data_fd, blob, self._size)
@@ -131,6 +157,30 @@ class Spool:
                 return
             yield from chunk
             pos += len(chunk)
+
+    def refresh(self) -> int:
+        """Re-read how many whole lines the files hold (a read-only spool whose writer is
+        another process grows underneath); returns the new count."""
+        with self._write_lock:
+            self._check_open()
+            if self._read_only:
+                self._count, self._size = self._whole_lines()
+        return self._count
+
+    def _whole_lines(self) -> tuple[int, int]:
+        """(lines, bytes) of the longest prefix that is whole on disk.
+
+        The writer writes a line's bytes before its index entry, so a killed writer leaves at
+        worst bytes with no index entry, or a partial index entry: both are dropped here."""
+        data_size = os.fstat(self._data_fd).st_size
+        count = os.fstat(self._index_fd).st_size // _ENTRY.size
+        while count > 0:
+            (end,) = _ENTRY.unpack(os.pread(self._index_fd, _ENTRY.size,
+                                            (count - 1) * _ENTRY.size))
+            if end <= data_size:
+                return count, end
+            count -= 1
+        return 0, 0
 
     # -- lifetime ---------------------------------------------------------------------------
 

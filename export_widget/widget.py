@@ -9,14 +9,19 @@ State of record, one writer each:
 Start, resume, cancel and page requests come as custom messages with a `type` and an `id`,
 answered by the handlers in `routes.py`; every reply echoes the id. Rows never sit in a
 trait: pages are read from the session's spool.
+
+Every export is kept in the history (`history.py`): its spool is a history entry's, so it
+survives the kernel; `reopen`, `attach` and `history()` work on those entries.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import pathlib
 import threading
 import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anywidget
@@ -27,6 +32,8 @@ from .call_render import Flavour, render_all, render_code
 from .catalog import load_catalog
 from .demo import demo_client
 from .export_request import ExportRequest
+from .history import Entry, History
+from .history_session import HistorySession, StoredExport
 from .messages import ErrorReply, Status, idle_status
 from .routes import ROUTES
 from .session import ExportSession
@@ -35,9 +42,24 @@ log = logging.getLogger(__name__)
 _STATIC = pathlib.Path(__file__).parent / "static"
 
 
+class _class_or_instance:
+    """A method that works on the class (the default history, a new widget) and on a widget
+    (that widget's history and client)."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __get__(self, obj: Any, owner: type) -> Callable[..., Any]:
+        return functools.partial(self.func, obj if obj is not None else owner)
+
+
 class ExportWidget(anywidget.AnyWidget):
     """The export widget. `ExportWidget()` uses the embedded demo workspace;
-    `ExportWidget(client)` uses any `export_widget.client.Client`."""
+    `ExportWidget(client)` uses any `export_widget.client.Client`.
+
+    `history` is where exports are kept: a `History`, a directory, or None for the default
+    (`$EXPORT_WIDGET_HOME/history`, else the user's cache directory)."""
 
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
@@ -48,10 +70,12 @@ class ExportWidget(anywidget.AnyWidget):
     validation = traitlets.Dict().tag(sync=True)
     code = traitlets.Dict().tag(sync=True)
 
-    def __init__(self, client: Any = None, **kwargs: Any) -> None:
+    def __init__(self, client: Any = None, *, history: History | str | pathlib.Path | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._client = client if client is not None else demo_client()
-        self._session: ExportSession | None = None
+        self._history = history if isinstance(history, History) else History(history)
+        self._session: ExportSession | StoredExport | None = None
         self._lock = threading.Lock()
         self.status = dict(idle_status())
         self.catalog = dict(load_catalog(self._client))
@@ -62,9 +86,9 @@ class ExportWidget(anywidget.AnyWidget):
         self.on_msg(self._on_custom)
 
     def close(self) -> None:
-        """Close the widget; a running export is cancelled (its rows stay readable)."""
+        """Close the widget; a running export is cancelled (its rows stay in the history)."""
         if self._session is not None:
-            self._session.cancel()
+            self._session.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -78,10 +102,16 @@ class ExportWidget(anywidget.AnyWidget):
         return self._session.task if self._session else None
 
     @property
-    def session(self) -> ExportSession | None:
+    def session(self) -> ExportSession | StoredExport | None:
         return self._session
 
-    def export_request(self, config: dict[str, Any] | None = None) -> ExportRequest:
+    @property
+    def entry(self) -> Entry | None:
+        """The history entry of the current export (or of the one reopened)."""
+        session = self._session
+        return session.entry if isinstance(session, HistorySession | StoredExport) else None
+
+    def export_request(self, config: Mapping[str, Any] | None = None) -> ExportRequest:
         """The form (or `config`) as an export request."""
         request = ExportRequest.from_config(self.config if config is None else config)
         # The same request as the last validated one keeps its errors: validated once.
@@ -118,7 +148,7 @@ class ExportWidget(anywidget.AnyWidget):
         parsed.notes.extend(catalog_notes(parsed.config, self.catalog))
         return parsed
 
-    def start(self, config: dict[str, Any] | None = None) -> ExportSession:
+    def start(self, config: Mapping[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
 
         The `config` trait stays the browser's: `config` does not change it.
@@ -128,22 +158,190 @@ class ExportWidget(anywidget.AnyWidget):
         if errors:
             raise ValueError("; ".join(errors.values()))
         with self._lock:
-            if self._session is not None and not self._session.finished:
-                raise RuntimeError("an export is running; cancel it first")
-            self._session = ExportSession(self._client, request, on_status=self._set_status)
-            self._session.start()
-            return self._session
+            self._check_idle()
+            entry = self._history.create(
+                origin="export", endpoint=self._endpoint(), scope=request.scope,
+                target_id=request.target_id, target_name=self._target_name(request),
+                task_name=request.task_name, params=request.params, filters=request.filters,
+                export_call=request.call_text())
+            session = HistorySession(self._client, request, entry, self._history,
+                                     on_status=self._set_status)
+            self._replace_session(session)
+            session.start()
+            return session
 
     def cancel(self) -> bool:
         return self._session.cancel() if self._session else False
 
     def resume(self) -> ExportSession:
-        """Continue a failed or cancelled export from the first row not yet read."""
+        """Continue a failed or cancelled export from the first row not yet read; for an
+        export reopened from history and cut off (a kernel that died), continue its task."""
         with self._lock:
-            if self._session is None:
+            session = self._session
+            if session is None:
                 raise RuntimeError("no export started")
-            self._session.resume()
-            return self._session
+            if isinstance(session, StoredExport):
+                return self._resume_entry(session.entry)
+            session.resume()
+            return session
+
+    # -- history --------------------------------------------------------------------------
+
+    @_class_or_instance
+    def history(self_or_cls: Any, directory: str | pathlib.Path | None = None) -> Any:
+        """The exports kept on disk, newest first, as a DataFrame.
+
+        On a widget: its history; on the class: `directory` or the default one."""
+        if isinstance(self_or_cls, ExportWidget) and directory is None:
+            return self_or_cls.history_store.frame()
+        return History(directory).frame()
+
+    @property
+    def history_store(self) -> History:
+        """The `History` this widget keeps its exports in."""
+        return self._history
+
+    def reopen(self, entry_or_task_id: str | Entry) -> Entry:
+        """Show a kept export (by entry id, task id or Entry) as the current one: its rows in
+        the viewer and in `rows()`, with no new export. Works after a kernel restart."""
+        entry = self._history.get(entry_or_task_id)
+        with self._lock:
+            self._check_idle()
+            current = self.entry
+            if current is not None and current.id == entry.id:
+                return current
+            stored = StoredExport(entry)
+            self._replace_session(stored)
+            self._show(stored.status)
+            return entry
+
+    def resume_entry(self, entry_or_task_id: str | Entry) -> ExportSession:
+        """Continue a kept export that was cut off, from the first row it does not hold."""
+        entry = self._history.get(entry_or_task_id)
+        with self._lock:
+            return self._resume_entry(entry)
+
+    @_class_or_instance
+    def attach(self_or_cls: Any, task_id: str, client: Any = None,
+               history: History | str | pathlib.Path | None = None) -> Any:
+        """Read an export task started elsewhere (the SDK, a script, another notebook) into
+        a new history entry, live while it runs.
+
+        `ExportWidget.attach(task_id, client)` returns a new widget; `widget.attach(task_id)`
+        uses that widget (and its client). ValueError says why a task cannot be read."""
+        if isinstance(self_or_cls, ExportWidget):
+            self_or_cls.attach_task(task_id)
+            return self_or_cls
+        widget = self_or_cls(client, history=history)
+        widget.attach_task(task_id)
+        return widget
+
+    @_class_or_instance
+    def compare(self_or_cls: Any, a: Any, b: Any, key: str = "auto") -> Any:
+        """The changes from export `a` to export `b` (entry ids, task ids, entries, rows)
+        as a DataFrame, one line per change (see `export_widget.inspect.compare`)."""
+        from .inspect import compare
+
+        store = _store_of(self_or_cls)
+        return compare(_resolve(store, a), _resolve(store, b), key=key)  # type: ignore[arg-type]
+
+    @_class_or_instance
+    def model_run_metrics(self_or_cls: Any, entry: Any, iou: float = 0.5,
+                          masks: Any = None) -> Any:
+        """Predictions against ground truth of a model-run export, matched by IoU: a
+        `RunMetrics` of DataFrames (`features`, `confusion`, `matches`)."""
+        from .inspect import model_run_metrics
+
+        store = _store_of(self_or_cls)
+        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
+
+    def attach_task(self, task_id: str) -> HistorySession:
+        """This widget reads task `task_id` into a new history entry (see `attach`)."""
+        task = _readable_task(self._client, task_id)
+        meta = task.metadata if isinstance(task.metadata, dict) else {}
+        scope = meta.get("exportScope")
+        target = meta.get("targetId")
+        request = ExportRequest.from_config({"scope": scope or "catalog", "target_id": target,
+                                             "task_name": task.name})
+        with self._lock:
+            self._check_idle()
+            entry = self._history.create(
+                origin="attach", task_id=task.uid, endpoint=self._endpoint(), scope=scope,
+                target_id=target, target_name=self._target_name(request) if scope else None,
+                task_name=task.name,
+                export_call=f"ExportTask.get_task(client, {task.uid!r})")
+            session = HistorySession(self._client, request, entry, self._history,
+                                     on_status=self._set_status, task=task, attached=True)
+            self._replace_session(session)
+            session.run_existing_task()
+            return session
+
+    def _resume_entry(self, entry: Entry) -> ExportSession:
+        # Called with self._lock held.
+        if entry.state != "incomplete":
+            raise RuntimeError(f"history entry {entry.id} is {entry.state}; only an "
+                               "incomplete export (cut off by a kernel that stopped) resumes "
+                               "this way")
+        if entry.task_id is None:
+            raise RuntimeError(f"history entry {entry.id} was cut off before its task was "
+                               "created; start a new export")
+        endpoint = entry.manifest["endpoint"]
+        if endpoint and endpoint != self._endpoint():
+            raise RuntimeError(f"history entry {entry.id} was exported from {endpoint}; this "
+                               f"widget's client talks to {self._endpoint()}")
+        from .client.errors import ResourceNotFoundError
+        from .client.task import ExportTask
+
+        try:
+            task = ExportTask.get_task(self._client, entry.task_id)
+        except ResourceNotFoundError:
+            raise RuntimeError(f"task {entry.task_id}: the server no longer has it (a demo "
+                               "server's tasks go with its kernel); start a new export") from None
+        m = entry.manifest
+        request = ExportRequest.from_config({
+            "scope": m["scope"], "target_id": m["target_id"], "task_name": m["task_name"],
+            "params": m["params"], "filters": m["filters"]})
+        self._check_idle()
+        fresh = self._history.get(entry.id)
+        session = HistorySession(self._client, request, fresh, self._history,
+                                 on_status=self._set_status, task=task,
+                                 attached=m["origin"] == "attach")
+        fresh.reopen_for_resume()
+        self._replace_session(session)
+        session.run_existing_task()
+        return session
+
+    def _check_idle(self) -> None:
+        if self._session is not None and not self._session.finished:
+            raise RuntimeError("an export is running; cancel it first")
+
+    def _replace_session(self, session: ExportSession | StoredExport) -> None:
+        # The old session lets go of its entry; the entry stays in the history.
+        if self._session is not None:
+            self._session.close()
+        self._session = session
+
+    def _show(self, status: Status) -> None:
+        # "queued" with no rows makes the viewer start over, as for a new export.
+        self.status = {**idle_status(), "state": "queued", "seq": self.status.get("seq", 0) + 1,
+                       "message": "Opening from history…"}
+        self.status = {**status, "seq": self.status["seq"] + 1}
+
+    def _endpoint(self) -> str | None:
+        endpoint = getattr(self._client, "endpoint", None)
+        return str(endpoint) if endpoint else None
+
+    def _target_name(self, request: ExportRequest) -> str | None:
+        lists = {"project": "projects", "dataset": "datasets", "slice": "slices",
+                 "model_run": "model_runs"}
+        key = lists.get(request.scope)
+        if key is None:
+            return "Catalog" if request.scope == "catalog" else None
+        for item in self.catalog.get(key) or []:
+            if item.get("id") == request.target_id:
+                model = item.get("model_name")
+                return f"{model} / {item['name']}" if model else str(item["name"])
+        return None
 
     def wait(self, timeout: float | None = None) -> Status:
         """Block until the export ends; returns the final status."""
@@ -180,6 +378,7 @@ class ExportWidget(anywidget.AnyWidget):
         # Called only from the session's worker thread: one whole dict per update.
         self.status = dict(status)
 
+
     def _on_config(self, change: dict[str, Any]) -> None:
         self._request = ExportRequest.from_config(change["new"] or {})
         self.validation = self._request.field_errors()
@@ -213,3 +412,44 @@ class ExportWidget(anywidget.AnyWidget):
             self.send(reply[0], reply[1])
         else:
             self.send(reply)
+
+
+def _store_of(self_or_cls: Any) -> History:
+    return self_or_cls.history_store if isinstance(self_or_cls, ExportWidget) else History()
+
+
+def _resolve(store: History, source: Any) -> Any:
+    """An entry id or task id names a kept export; anything else is rows as they are."""
+    if isinstance(source, str) and not source.endswith((".ndjson", ".jsonl", ".json")):
+        return store.get(source)
+    return source
+
+
+def _readable_task(client: Any, task_id: str) -> Any:
+    """The export task `task_id`, or a ValueError that says why it cannot be read."""
+    from .client.errors import ResourceNotFoundError
+    from .client.task import ExportTask
+
+    task_id = str(task_id or "").strip()
+    if not task_id:
+        raise ValueError("task_id: paste the id of an export task")
+    try:
+        task = ExportTask.get_task(client, task_id)
+    except ResourceNotFoundError:
+        endpoint = getattr(client, "endpoint", "the server")
+        raise ValueError(f"task_id: no task {task_id!r} on {endpoint} for this API key") \
+            from None
+    kind = task.type
+    if kind and kind != "export-data-rows":
+        raise ValueError(f"task_id: task {task_id} is a {kind!r} task, not an export "
+                         "(export-data-rows); there are no rows to read")
+    if task.status == "FAILED":
+        reason = ""
+        if isinstance(task.metadata, dict) and task.metadata.get("errorMessage"):
+            reason = f": {task.metadata['errorMessage']}"
+        raise ValueError(f"task_id: task {task_id} failed on the server{reason}; it has no "
+                         "rows to read")
+    if task.status in ("CANCELED", "CANCELLING"):
+        raise ValueError(f"task_id: task {task_id} was cancelled on the server; start a new "
+                         "export instead")
+    return task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,20 @@ import pytest
 from chromium_support import CHROMIUM, FLAGS, need_chromium
 
 from export_widget.server.runner import LocalServer, start_local_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def history_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exports kept by widgets during the run go to a temp dir, not the user's cache (kernels
+    started by the browser tests inherit the variable)."""
+    home = tmp_path_factory.mktemp("export-widget-home")
+    before = os.environ.get("EXPORT_WIDGET_HOME")
+    os.environ["EXPORT_WIDGET_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("EXPORT_WIDGET_HOME", None)
+    else:
+        os.environ["EXPORT_WIDGET_HOME"] = before
 
 
 @pytest.fixture(scope="session")

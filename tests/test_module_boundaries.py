@@ -13,16 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import export_widget
 
 ROOT = Path(export_widget.__file__).parent
-
-# Cycles among these modules are known and left to the kernel pass of issue 13 (routes.py
-# imports widget.py for a type only). Once it lands, the strict xfail below passes and so
-# fails as XPASS: then empty this set and drop the xfail.
-PENDING_KERNEL_PASS = frozenset({"export_widget.routes", "export_widget.widget"})
 
 # Library attributes that are public API despite their underscore (namedtuple, SQLAlchemy Row).
 PUBLIC_UNDERSCORED = frozenset({"_mapping", "_asdict", "_replace", "_make"})
@@ -145,11 +138,6 @@ def test_the_checks_see_the_package_and_find_what_they_look_for() -> None:
 
 
 def test_no_import_cycle_in_the_package() -> None:
-    assert [c for c in cycles(import_graph()) if not set(c) <= PENDING_KERNEL_PASS] == []
-
-
-@pytest.mark.xfail(strict=True, reason="PENDING_KERNEL_PASS: routes.py <-> widget.py")
-def test_no_import_cycle_even_among_the_pending_modules() -> None:
     assert cycles(import_graph()) == []
 
 

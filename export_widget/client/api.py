@@ -135,10 +135,10 @@ class ExportApi:
     # --- tasks ---
 
     def start_export(self, kind: str, export_input: Json) -> str:
-        """Send the export mutation of `kind`; returns the new task's id. Never repeated
-        once sent: a retry after a lost answer would start a second export."""
+        """Send the export mutation of `kind`; returns the new task's id. As a mutation it
+        is not repeated once sent (see `Transport`): that would start a second export."""
         query, field = gql.EXPORT_MUTATIONS[kind]
-        data = self.transport.graphql(query, {"input": export_input}, idempotent=False)
+        data = self.execute(query, {"input": export_input})
         return str(data[field]["taskId"])
 
     def get_task(self, task_id: str) -> Json:

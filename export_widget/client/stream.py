@@ -24,6 +24,7 @@ import orjson
 from ..jsontypes import Json
 from .api import ExportApi, Header, StreamType
 from .errors import ExportTaskException, LabelboxError
+from .progress import read_with_bar
 from .transport import ChunkInfo
 
 __all__ = ["Header", "StreamType"]  # re-exported: their home is `api`
@@ -138,7 +139,7 @@ class Stream(Generic[T]):
 
     def __init__(self, api: ExportApi, task_id: str, stream_type: StreamType,
                  converter: Converter[T], *, header: Header | None = None, live: bool = False,
-                 poll_interval: float = 0.3) -> None:
+                 poll_interval: float = 0.3, progress: bool = False) -> None:
         self._api = api
         self._task_id = task_id
         self._stream_type = stream_type
@@ -147,6 +148,7 @@ class Stream(Generic[T]):
         self._poll = poll_interval
         self._start = _Start(offset=0)
         self._header = header
+        self._progress = progress
 
     def with_offset(self, offset: int) -> Stream[T]:
         """Start at byte `offset` (or at the next line start if `offset` is inside a line)."""
@@ -172,7 +174,10 @@ class Stream(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         ctx = StreamContext(self._task_id, self._stream_type, self._header)
-        return self._converter.convert(self._lines(), ctx)
+        lines = self._lines()
+        if self._progress:
+            lines = read_with_bar(lines, self._task_id, self._header)
+        return self._converter.convert(lines, ctx)
 
     def start(self, stream_handler: Callable[[T], Any] | None = None) -> None:
         """Consume the whole stream, calling `stream_handler` on each output."""

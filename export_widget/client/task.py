@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
+import warnings
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
 from ..jsontypes import Json
 from .api import ExportApi, HasApi, Header, StreamType
-from .errors import ExportTaskException, ExportTimeoutError
+from .errors import ExportTaskException, ExportTimeoutError, LabelboxError
+from .progress import move_task_bar, task_bar
 from .stream import BufferedStream, Converter, JsonConverter, JsonConverterOutput, Stream
 
 T = TypeVar("T")
+_ONLY_V2 = ("This property is only available for export_v2 tasks due to compatibility "
+            "reasons, please use streamable errors instead")
 
 
 class ExportTask:
@@ -60,10 +64,6 @@ class ExportTask:
     def metadata(self) -> Json | None:
         return self._fields.get("metadata")
 
-    @property
-    def errors(self) -> Any:
-        return self._fields.get("errors")
-
     def __repr__(self) -> str:
         return f"<ExportTask ID: {self.uid}>"
 
@@ -76,20 +76,37 @@ class ExportTask:
         """Fetch the task's current status and progress."""
         self._fields = self._api.get_task(self.uid)
 
-    def wait_till_done(self, timeout_seconds: float = 7200, check_frequency: float = 2.0) -> None:
+    def wait_till_done(self, timeout_seconds: float = 7200, check_frequency: float = 2.0, *,
+                       progress: bool = False) -> None:
         """Poll until the task leaves IN_PROGRESS; raise `ExportTimeoutError` on timeout.
 
         Polls start at 0.1 s and back off to `check_frequency`, so small exports return fast.
+        `progress=True` shows a tqdm bar: the server's percentage, rows and bytes so far.
         """
         deadline = time.monotonic() + timeout_seconds
         delay = 0.1
-        while self.status == "IN_PROGRESS":
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ExportTimeoutError(self.uid, timeout_seconds, self.status)
-            time.sleep(min(delay, left))
-            delay = min(check_frequency, delay * 2)
-            self.refresh()
+        bar = task_bar(self.uid) if progress else None
+        try:
+            while True:
+                if bar is not None:
+                    move_task_bar(bar, self.completion_percentage, self._header_so_far())
+                if self.status != "IN_PROGRESS":
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ExportTimeoutError(self.uid, timeout_seconds, self.status)
+                time.sleep(min(delay, left))
+                delay = min(check_frequency, delay * 2)
+                self.refresh()
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _header_so_far(self) -> Header | None:
+        try:
+            return self._api.header(self.uid, StreamType.RESULT)
+        except LabelboxError:  # Labelbox's own server has no header for a running task
+            return None
 
     wait_until_done = wait_till_done
 
@@ -136,20 +153,22 @@ class ExportTask:
 
     @overload
     def get_stream(self, converter: None = None, stream_type: StreamType = ...,
-                   *, live: bool = ..., poll_interval: float = ...
+                   *, live: bool = ..., poll_interval: float = ..., progress: bool = ...
                    ) -> Stream[JsonConverterOutput]: ...
 
     @overload
     def get_stream(self, converter: Converter[T], stream_type: StreamType = ...,
-                   *, live: bool = ..., poll_interval: float = ...) -> Stream[T]: ...
+                   *, live: bool = ..., poll_interval: float = ..., progress: bool = ...
+                   ) -> Stream[T]: ...
 
     def get_stream(self, converter: Converter[Any] | None = None,
                    stream_type: StreamType = StreamType.RESULT, *, live: bool = False,
-                   poll_interval: float = 0.3) -> Stream[Any]:
+                   poll_interval: float = 0.3, progress: bool = False) -> Stream[Any]:
         """A `Stream` of `stream_type` through `converter` (default `JsonConverter()`).
 
         `live=True` reads a task that is still running: rows come as the server commits
         them, until the task completes (a FAILED task raises after its committed rows).
+        `progress=True` shows a tqdm bar of the rows read while the stream is iterated.
         """
         header = None
         if not live:
@@ -158,11 +177,61 @@ class ExportTask:
             if header is None:
                 raise ValueError(f"Task {self.uid} does not have a {stream_type.value} stream")
         return Stream(self._api, self.uid, stream_type, converter or JsonConverter(),
-                      header=header, live=live, poll_interval=poll_interval)
+                      header=header, live=live, poll_interval=poll_interval, progress=progress)
 
     def get_buffered_stream(self, stream_type: StreamType = StreamType.RESULT) -> BufferedStream:
         """The SDK 6/7 API (`o.json` per row), without buffering the whole export first."""
         return BufferedStream(self.get_stream(JsonConverter(), stream_type))
+
+    # --- the export_v2 surface of SDK 3.x-5.x (old notebooks still read it) ---
+
+    @property
+    def result(self) -> list[Json] | str | None:
+        """export_v2: every row, parsed ([] when there is none). Otherwise the task's raw
+        `result` field, as the SDK returned it."""
+        _warn_legacy("result")
+        if not self.is_export_v2:
+            return self._fields.get("result")
+        return self._rows(StreamType.RESULT) or []
+
+    @property
+    def errors(self) -> list[Json] | None:
+        """export_v2: every error row, parsed, or None when there is none."""
+        _warn_legacy("errors")
+        if not self.is_export_v2:
+            raise ExportTaskException(_ONLY_V2)
+        return self._rows(StreamType.ERRORS)
+
+    @property
+    def result_url(self) -> str:
+        """export_v2: the SDK's REST address of the result (which it never downloads)."""
+        _warn_legacy("result_url")
+        return self._legacy_url("export-results")
+
+    @property
+    def errors_url(self) -> str | None:
+        """export_v2: the SDK's REST address of the errors, or None when there is none."""
+        _warn_legacy("errors_url")
+        if not self.is_export_v2:
+            raise ExportTaskException(_ONLY_V2)
+        return self._legacy_url("export-errors") if self.has_errors() else None
+
+    def _rows(self, stream_type: StreamType) -> list[Json] | None:
+        self._require_complete()
+        if self._header(stream_type) is None:
+            return None
+        return [out.json for out in self.get_stream(stream_type=stream_type)]
+
+    def _legacy_url(self, kind: str) -> str:
+        if not self.is_export_v2:
+            raise ExportTaskException(_ONLY_V2)
+        base = self._api.transport.rest_endpoint
+        return f"{base}/{kind}/{self.uid}/{self._api.organization_id()}"
+
+
+def _warn_legacy(name: str) -> None:
+    warnings.warn(f"ExportTask.{name} belongs to the deprecated export_v2; use export() and "
+                  "get_stream() / get_buffered_stream()", DeprecationWarning, stacklevel=3)
 
 
 def _parse_time(value: object) -> datetime | None:

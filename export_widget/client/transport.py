@@ -1,17 +1,22 @@
-"""HTTP for the client: GraphQL calls with retries and error mapping, and resumable chunk reads.
+"""HTTP for the client: GraphQL posts with error mapping, and resumable chunk downloads.
 
-Kept apart from the API objects (as httpx keeps its transports apart) so tests can point the
-client at any server, and so retry policy lives in one place.
+Kept apart from the protocol (as httpx keeps its transports apart) so tests can point the
+client at any server. What may be repeated is decided here, with tenacity: queries and
+chunk downloads are retried on network errors, 5xx and 429 (after its `Retry-After`). A
+mutation is repeated only when its request never left (the connection failed) or the server
+refused it with 429: after a lost answer it raises, so one call never starts two exports.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
+import tenacity
 
 from ..jsontypes import Json
 from .errors import (
@@ -27,6 +32,7 @@ from .errors import (
 )
 
 PIECE_BYTES = 64 * 1024
+_MUTATION = re.compile(r"\s*mutation\b")
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,37 @@ class ChunkInfo:
     url: str
 
 
+class _Again(Exception):
+    """A failure worth another try; `error` is raised once the tries run out, `after` is the
+    server's `Retry-After` in seconds."""
+
+    def __init__(self, error: LabelboxError, after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.after = after
+
+
+class _Expired(Exception):
+    """A chunk URL the storage refused: ask the server for a fresh one."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 6  # total tries per request
-    backoff: float = 0.25  # first wait, doubled each time (with jitter)
+    backoff: float = 0.25  # the first wait's ceiling, doubled each time (full jitter)
     max_backoff: float = 8.0
+    max_retry_after: float = 120.0  # a longer Retry-After is reported, not waited for
 
-    def wait(self, attempt: int) -> None:
-        delay = min(self.max_backoff, self.backoff * 2**attempt)
-        time.sleep(delay * (0.75 + random.random() / 2))
+    def retrying(self) -> tenacity.Retrying:
+        return tenacity.Retrying(stop=tenacity.stop_after_attempt(self.attempts),
+                                 wait=self._wait, retry=tenacity.retry_if_exception_type(_Again),
+                                 reraise=True)
 
-
-class _Retryable(Exception):
-    pass
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, _Again) and failure.after is not None:
+            return failure.after
+        return float(tenacity.wait_random_exponential(self.backoff, self.max_backoff)(state))
 
 
 class Transport:
@@ -81,31 +105,47 @@ class Transport:
             return self.endpoint[: -len("/graphql")] + "/_gql"
         return self.endpoint
 
+    @property
+    def rest_endpoint(self) -> str:
+        """The SDK's REST base beside the GraphQL endpoint (`/graphql` -> `/api/v1`)."""
+        return self.endpoint.removesuffix("/graphql") + "/api/v1"
+
     # --- GraphQL ---
 
     def graphql(self, query: str, variables: Json | None = None, *,
-                experimental: bool = False, idempotent: bool = True) -> Json:
+                experimental: bool = False) -> Json:
         """The `data` of one operation; raises the mapped `LabelboxError` on errors."""
         url = self.experimental_endpoint if experimental else self.endpoint
         body = {"query": query, "variables": variables}
-        last: BaseException | None = None
-        for attempt in range(self.retry.attempts if idempotent else 1):
-            if attempt:
-                self.retry.wait(attempt - 1)
-            try:
-                response = self._http.post(url, json=body, headers=self._auth)
-            except httpx.TransportError as exc:
-                last = exc
-                continue
-            if response.status_code >= 500:
-                last = InternalServerError(f"{response.status_code} from {url}: "
-                                           f"{response.text[:200]}")
-                continue
-            return self._data(response)
-        if isinstance(last, LabelboxError):
-            raise last
-        raise NetworkError(f"cannot reach {url} after {self.retry.attempts} tries: {last}",
-                           last)
+        try:
+            data: Json = self.retry.retrying()(self._post, url, body,
+                                               not _MUTATION.match(query))
+        except _Again as failed:
+            raise failed.error from failed.error.cause
+        return data
+
+    def _post(self, url: str, body: Json, repeatable: bool) -> Json:
+        try:
+            response = self._http.post(url, json=body, headers=self._auth)
+        except httpx.TransportError as exc:
+            error: LabelboxError = NetworkError(f"cannot reach {url}: {exc!r}", exc)
+            never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise (_Again(error) if repeatable or never_sent else error) from exc
+        if response.status_code == 429:  # refused unprocessed: safe to send again
+            raise self._rate_limited(response, url)
+        if response.status_code >= 500:
+            error = InternalServerError(f"{response.status_code} from {url}: "
+                                        f"{response.text[:200]}")
+            raise _Again(error) if repeatable else error
+        return self._data(response)
+
+    def _rate_limited(self, response: httpx.Response, url: str) -> Exception:
+        after = _retry_after(response.headers.get("Retry-After"))
+        error = LabelboxError(f"429 Too Many Requests from {url}"
+                              + (f" (Retry-After: {after:g} s)" if after is not None else ""))
+        if after is not None and after > self.retry.max_retry_after:
+            return error
+        return _Again(error, after)
 
     def _data(self, response: httpx.Response) -> Json:
         try:
@@ -129,65 +169,106 @@ class Transport:
 
     def iter_chunk(self, info: ChunkInfo,
                    refetch: Callable[[int], ChunkInfo | None] | None = None) -> Iterator[bytes]:
-        """The bytes of `info`'s range, as they arrive. A broken or short download is
-        retried from the byte it reached (Range request, or skipping on a full answer);
-        an expired URL is refreshed through `refetch(offset)`."""
+        """The bytes of `info`'s range, as they arrive. A download that breaks resumes from
+        the byte it reached (a Range request, or skipping on a full answer), with a fresh
+        retry budget once bytes came; an expired URL is signed again by `refetch(offset)`."""
         pos = info.start
-        failures = 0
+        refreshed = 0
         while pos <= info.end:
             try:
-                for piece in self._get_from(info, pos):
-                    pos += len(piece)
-                    failures = 0
-                    yield piece
-                if pos <= info.end:
-                    raise _Retryable(f"short read: got {pos - info.start} of "
-                                     f"{info.end - info.start + 1} bytes")
-            except (httpx.TransportError, _Retryable) as exc:
-                failures += 1
-                if failures >= self.retry.attempts:
-                    raise NetworkError(f"chunk download failed at byte {pos}: {exc}", exc) from exc
-                self.retry.wait(failures - 1)
+                pieces = self.retry.retrying()(self._open_chunk, info, pos)
+            except _Again as failed:
+                raise NetworkError(f"chunk download failed at byte {pos}: {failed}",
+                                   failed.error) from None
             except _Expired:
-                failures += 1
+                refreshed += 1
                 fresh = refetch(pos) if refetch else None
-                if fresh is None or failures >= self.retry.attempts:
+                if fresh is None or refreshed >= self.retry.attempts:
                     raise NetworkError(f"chunk URL refused at byte {pos}") from None
                 # The new chunk starts at `pos`; keep this chunk's end so callers' ranges hold.
                 info = ChunkInfo(fresh.start, info.end, fresh.line_start, info.line_end,
                                  fresh.url)
+                continue
+            try:
+                for piece in pieces:
+                    pos += len(piece)
+                    yield piece
+            except httpx.TransportError:
+                pass  # cut mid-body after some bytes: go on from `pos`
+            finally:
+                pieces.close()
 
-    def _get_from(self, info: ChunkInfo, pos: int) -> Iterator[bytes]:
+    def _open_chunk(self, info: ChunkInfo, pos: int) -> Generator[bytes, None, None]:
+        """The answer from `pos` on, once its first bytes came (so a download that dies
+        before any byte counts as one failed try)."""
         skip = pos - info.start
-        headers = {"Range": f"bytes={skip}-"} if skip else {}
-        with self._http.stream("GET", info.url, headers=headers) as response:
-            if response.status_code >= 500:
-                raise _Retryable(f"{response.status_code} on chunk download")
-            if response.status_code in (401, 403, 404, 410):
+        request = self._http.build_request("GET", info.url,
+                                           headers={"Range": f"bytes={skip}-"} if skip else {})
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise _Again(NetworkError(repr(exc), exc)) from exc
+        try:
+            status = response.status_code
+            if status in (401, 403, 404, 410):
                 raise _Expired()
-            if response.status_code >= 400:
-                raise LabelboxError(f"chunk download refused: HTTP {response.status_code}")
-            if response.status_code == 206:
-                skip = 0
-            remaining = info.end - pos + 1
-            for data in response.iter_bytes(PIECE_BYTES):
-                if skip:
-                    if len(data) <= skip:
-                        skip -= len(data)
-                        continue
-                    data = data[skip:]
-                    skip = 0
-                if len(data) > remaining:
-                    data = data[:remaining]
-                remaining -= len(data)
-                if data:
-                    yield data
-                if remaining <= 0:
-                    return
+            if status == 429:
+                raise self._rate_limited(response, info.url)
+            if status >= 500:
+                raise _Again(NetworkError(f"{status} on chunk download"))
+            if status >= 400:
+                raise LabelboxError(f"chunk download refused: HTTP {status}")
+            pieces = _cut(response.iter_bytes(PIECE_BYTES), 0 if status == 206 else skip,
+                          info.end - pos + 1)
+            first = next(pieces, b"")
+            if not first:
+                raise _Again(NetworkError("the answer ended before its first byte"))
+        except httpx.TransportError as exc:
+            response.close()
+            raise _Again(NetworkError(repr(exc), exc)) from exc
+        except BaseException:
+            response.close()
+            raise
+        return _body(response, first, pieces)
 
 
-class _Expired(Exception):
-    pass
+def _body(response: httpx.Response, first: bytes, rest: Iterator[bytes]
+          ) -> Generator[bytes, None, None]:
+    try:
+        yield first
+        yield from rest
+    finally:
+        response.close()
+
+
+def _cut(pieces: Iterator[bytes], skip: int, remaining: int) -> Iterator[bytes]:
+    """`pieces` without their first `skip` bytes and cut after `remaining` bytes."""
+    for data in pieces:
+        if skip:
+            if len(data) <= skip:
+                skip -= len(data)
+                continue
+            data, skip = data[skip:], 0
+        data = data[:remaining]
+        remaining -= len(data)
+        if data:
+            yield data
+        if remaining <= 0:
+            return
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a `Retry-After` header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def _map_error(error: Json, status: int) -> LabelboxError:

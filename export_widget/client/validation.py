@@ -84,8 +84,13 @@ def filters_for(scope: str) -> tuple[str, ...]:
 def field_errors(
     scope: str, params: Mapping[str, Any] | None, filters: Mapping[str, Any] | None
 ) -> dict[str, str]:
-    """Field name -> message for every invalid param or filter; empty when all is valid."""
+    """Field name -> message for every invalid param or filter; empty when all is valid.
+
+    Raises `TypeError` when `params` or `filters` is not a dict (or None)."""
     sc = _scope(scope)
+    for name, given in (("params", params), ("filters", filters)):
+        if given is not None and not isinstance(given, Mapping):
+            raise TypeError(f"{name}: expects a dict, got {type(given).__name__} {given!r}")
     errors: dict[str, str] = {}
     for key, value in (params or {}).items():
         message = _param_error(sc, key, value)

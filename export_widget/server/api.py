@@ -17,10 +17,12 @@ from typing import Any
 import orjson
 from graphql import (
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     execute,
+    get_operation_ast,
     parse,
     validate,
 )
@@ -30,6 +32,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from export_widget.server.graphql.limits import (
+    MAX_BODY_BYTES,
+    MAX_QUERY_TOKENS,
+    LimitError,
+    check_operation,
+    check_variables,
+)
 from export_widget.server.graphql.resolvers import ApiState
 from export_widget.server.signing import InvalidToken
 
@@ -59,6 +68,9 @@ def _format_error(error: GraphQLError) -> dict[str, Any]:
         if error.original_error is not None and not isinstance(error.original_error,
                                                                GraphQLError):
             logger.exception("resolver failed", exc_info=error.original_error)
+            # The text of an unexpected error may hold SQL or paths: it stays in the log.
+            formatted["message"] = (f"internal error ({type(error.original_error).__name__}); "
+                                    "the server logged the details")
             extensions["code"] = "INTERNAL_SERVER_ERROR"
             # status 500 makes the SDK raise LabelboxError(message) instead of retrying.
             extensions["exception"] = {"status": 500}
@@ -86,8 +98,14 @@ class GraphQLEndpoint:
                             "AUTHENTICATION_ERROR"),
                 status_code=401,
             )
+        raw = await _read_capped(request, MAX_BODY_BYTES)
+        if raw is None:
+            return OrjsonResponse(
+                _error_body(f"request body: at most {MAX_BODY_BYTES:,} bytes", "BAD_USER_INPUT"),
+                413,
+            )
         try:
-            body = orjson.loads(await request.body())
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return OrjsonResponse(
                 _error_body("The request body is not JSON", "GRAPHQL_PARSE_FAILED"), 400
@@ -110,7 +128,7 @@ class GraphQLEndpoint:
 
     def _run(self, body: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         try:
-            document = parse(body["query"])
+            document = parse(body["query"], max_tokens=MAX_QUERY_TOKENS)
         except GraphQLError as exc:
             return _error_body(exc.message, "GRAPHQL_PARSE_FAILED")
         errors = validate(self._schema, document)
@@ -118,12 +136,29 @@ class GraphQLEndpoint:
             return {"errors": [{"message": e.message,
                                 "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
                                for e in errors]}
-        self._count(document, body.get("operationName"))
         variables = body.get("variables")
-        result = execute(
-            self._schema, document, variable_values=variables if isinstance(variables, dict)
-            else None, operation_name=body.get("operationName"), context_value=context,
-        )
+        if variables is None:
+            variables = {}
+        if not isinstance(variables, dict):
+            return _error_body("variables: expected an object", "BAD_USER_INPUT")
+        operation_name = body.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            return _error_body("operationName: expected a string", "BAD_USER_INPUT")
+        try:
+            check_variables(variables)
+        except LimitError as exc:
+            return _error_body(str(exc), "BAD_USER_INPUT")
+        operation = get_operation_ast(document, operation_name)
+        if operation is not None:
+            fragments = {d.name.value: d for d in document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
+            try:
+                check_operation(operation, fragments, variables)
+            except LimitError as exc:
+                return _error_body(str(exc), "GRAPHQL_VALIDATION_FAILED")
+        self._count(document, operation_name)
+        result = execute(self._schema, document, variable_values=variables,
+                         operation_name=operation_name, context_value=context)
         assert isinstance(result, ExecutionResult)
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -143,6 +178,19 @@ class GraphQLEndpoint:
                     logger.debug("graphql %s", key)
                     with self._lock:
                         self.operations[key] += 1
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import errno
 import functools
+import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -24,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, BinaryIO, Protocol, overload
 
 import orjson
 
@@ -39,6 +42,8 @@ from export_widget.server.tasks import (
     TaskStore,
     is_task_id,
 )
+
+logger = logging.getLogger("export_widget.server")
 
 CHUNK_BYTES = 2 * 1024 * 1024
 COMMIT_LINES = 1_000
@@ -68,6 +73,25 @@ class Chunk:
     last_line: int
 
 
+def _open_private(path: Path, buffering: int = -1) -> BinaryIO:
+    """A new file only its owner can read: exports hold the workspace's data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "wb", buffering=buffering)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (or what caused it) is a full disk or quota, from a file write or
+    from SQLite."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "database or disk is full" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def stream_paths(task_dir: Path, stream: StreamName) -> tuple[Path, Path]:
     name = stream.value.lower()
     return task_dir / f"{name}.ndjson", task_dir / f"{name}.idx"
@@ -78,8 +102,8 @@ class StreamWriter:
 
     def __init__(self, task_dir: Path, stream: StreamName) -> None:
         data_path, index_path = stream_paths(task_dir, stream)
-        self._data = open(data_path, "wb", buffering=1024 * 1024)  # noqa: SIM115
-        self._index = open(index_path, "wb")  # noqa: SIM115
+        self._data = _open_private(data_path, buffering=1024 * 1024)
+        self._index = _open_private(index_path)
         self._pending = array("Q")
         self.size = 0
         self.lines = 0
@@ -102,8 +126,11 @@ class StreamWriter:
         return Committed(self.size, self.lines)
 
     def close(self) -> None:
-        self._data.close()
-        self._index.close()
+        """Close both files. A failed export may leave bytes that cannot be flushed (a full
+        disk): they were never committed, so they are dropped rather than raised again."""
+        for file in (self._data, self._index):
+            with contextlib.suppress(OSError):
+                file.close()
 
 
 class _LineOffsets(Sequence[int]):
@@ -194,7 +221,7 @@ class ExportEngine:
     ) -> None:
         self.tasks = tasks
         self._root = Path(data_dir) / "exports"
-        self._root.mkdir(parents=True, exist_ok=True)
+        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._source = source
         self._project_limit = project_limit
         self._organization_limit = organization_limit
@@ -229,10 +256,16 @@ class ExportEngine:
         future.add_done_callback(functools.partial(self._forget_future, task.id))
         return task
 
-    def _forget_future(self, task_id: str, _future: Future[None]) -> None:
+    def _forget_future(self, task_id: str, future: Future[None]) -> None:
         with self._futures_lock:
             self._futures.pop(task_id, None)
             self._cancels.pop(task_id, None)
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("export task %s: its worker raised", task_id,
+                         exc_info=future.exception())
+
+    def _remove_files(self, task_id: str) -> None:
+        shutil.rmtree(self.task_dir(task_id), ignore_errors=True)
 
     def cancel(self, task_id: str, wait: float = 5.0) -> TaskRecord | None:
         """Stop a running export; it ends CANCELED keeping what it wrote.
@@ -267,31 +300,57 @@ class ExportEngine:
         return self._root / task_id
 
     def _run(self, task_id: str, prepared: PreparedExport, cancel: threading.Event) -> None:
+        """Write the task's streams and end it, whatever happens: a task never stays
+        IN_PROGRESS because its worker failed, and every failure is logged."""
+        clear = False
+        try:
+            status, reason = self._write_task(task_id, prepared, cancel)
+        except Exception as exc:  # the task fails, the server does not
+            logger.exception("export task %s failed", task_id)
+            status, reason = TaskStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            if is_disk_full(exc):
+                # Partial files would only hold on to the space that ran out.
+                self._remove_files(task_id)
+                clear = True
+                reason = (f"no space left on the disk holding the export files "
+                          f"({self._root}): the export stopped and its partial files were "
+                          "removed; free some space and export again")
+        try:
+            self.tasks.finish(task_id, status, reason, clear_streams=clear)
+        except Exception:
+            logger.exception("export task %s: could not record that it ended %s", task_id,
+                             status.value)
+
+    def _write_task(
+        self, task_id: str, prepared: PreparedExport, cancel: threading.Event
+    ) -> tuple[TaskStatus, str | None]:
         task_dir = self.task_dir(task_id)
         try:
-            task_dir.mkdir(parents=True, exist_ok=True)
+            task_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             writers = {s: StreamWriter(task_dir, s) for s in StreamName}
         except OSError as exc:
-            self.tasks.finish(task_id, TaskStatus.FAILED,
-                              f"could not create the export files in {task_dir}: {exc}")
-            return
+            if is_disk_full(exc):
+                raise
+            return TaskStatus.FAILED, f"could not create the export files in {task_dir}: {exc}"
+        outcome: tuple[TaskStatus, str | None] = (TaskStatus.COMPLETE, None)
         try:
-            self._write_streams(task_id, prepared, writers, cancel)
-        except _Canceled:
-            self._commit(task_id, writers, None)
-            self.tasks.finish(task_id, TaskStatus.CANCELED, CANCELED_BY_USER)
-        except _Stopped:
-            self._commit(task_id, writers, None)
-            self.tasks.finish(task_id, TaskStatus.FAILED, INTERRUPTED)
-        except Exception as exc:  # the task fails, the server does not
-            self._commit(task_id, writers, None)
-            self.tasks.finish(task_id, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
-        else:
-            self._commit(task_id, writers, 100.0)
-            self.tasks.finish(task_id, TaskStatus.COMPLETE)
+            try:
+                self._write_streams(task_id, prepared, writers, cancel)
+            except _Canceled:
+                outcome = (TaskStatus.CANCELED, CANCELED_BY_USER)
+            except _Stopped:
+                outcome = (TaskStatus.FAILED, INTERRUPTED)
+            except Exception as exc:
+                if is_disk_full(exc):
+                    raise
+                logger.exception("export task %s failed", task_id)
+                outcome = (TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            # What was written is kept (and readable) whichever way the task ended.
+            self._commit(task_id, writers, 100.0 if outcome[0] is TaskStatus.COMPLETE else None)
         finally:
             for writer in writers.values():
                 writer.close()
+        return outcome
 
     def _write_streams(
         self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, StreamWriter],

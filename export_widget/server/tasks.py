@@ -173,6 +173,9 @@ def _record(row: Any) -> TaskRecord:
     )
 
 
+_NO_STREAMS = {"result_size": 0, "result_lines": 0, "errors_size": 0, "errors_lines": 0}
+
+
 class TaskLimitError(Exception):
     """Too many exports are running for a project or the organization."""
 
@@ -298,8 +301,11 @@ class TaskStore:
                 )
             )
 
-    def finish(self, task_id: str, status: TaskStatus, reason: str | None = None) -> None:
-        """End a running task (COMPLETE, FAILED or CANCELED); a finished task never changes."""
+    def finish(self, task_id: str, status: TaskStatus, reason: str | None = None, *,
+               clear_streams: bool = False) -> None:
+        """End a running task (COMPLETE, FAILED or CANCELED); a finished task never changes.
+
+        `clear_streams` says its files are gone: nothing of its streams stays readable."""
         if status is TaskStatus.IN_PROGRESS:
             raise ValueError("status: a task can only finish as COMPLETE, FAILED or CANCELED")
         values: dict[str, Any] = {
@@ -309,6 +315,8 @@ class TaskStore:
         }
         if status is TaskStatus.COMPLETE:
             values["completion_percentage"] = 100.0
+        if clear_streams:
+            values.update(_NO_STREAMS)
         with self._engine.begin() as conn:
             conn.execute(
                 update(export_tasks)

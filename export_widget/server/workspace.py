@@ -73,6 +73,7 @@ class Workspace:
             "id": row.id, "email": row.email, "name": row.name, "nickname": row.nickname,
             "timezone": row.timezone, "intercomHash": None, "isExternalUser": False,
             "isViewer": False, "picture": None, "lastLoginAt": ms_to_gql_time(row.updated_at),
+            "isOrgAdmin": bool(row.is_owner),  # not in the schema: for access checks only
             **_times(row),
         }
 

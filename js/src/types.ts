@@ -93,14 +93,112 @@ export type Request =
   | { type: "cancel"; id: string }
   | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number }
-  | { type: "code"; id: string; source: string };
+  | { type: "code"; id: string; source: string }
+  | { type: "history_list"; id: string }
+  | { type: "history_open" | "history_delete" | "history_resume"; id: string; entry: string }
+  | { type: "attach"; id: string; task_id: string }
+  | { type: "compare"; id: string; a: string; b: string }
+  | { type: "compare_page"; id: string; a: string; b: string; kind: string | null; line: number; n: number }
+  | { type: "compare_row"; id: string; a: string; b: string; key: string }
+  | { type: "metrics"; id: string; entry: string; iou: number };
 
 export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
   | { type: "error"; id: string; message: string }
   | { type: "code"; id: string; ok: boolean; config: ExportConfig | null; notes: string[];
-      code: CodeTexts; message: string };
+      code: CodeTexts; message: string }
+  | {
+      type: "history_list";
+      id: string;
+      entries: HistoryEntry[];
+      current: string | null;
+      disk_bytes: number;
+      directory: string;
+      max_entries: number | null;
+      max_bytes: number | null;
+    }
+  | { type: "compare"; id: string; a: string; b: string; a_label: string; b_label: string; summary: CompareSummary }
+  | { type: "compare_page"; id: string; line: number; total: number; rows: CompareRow[] }
+  | { type: "compare_row"; id: string; key: string; changes: Change[]; row_a: string | null; row_b: string | null }
+  | MetricsReply;
+
+// -- History and Compare (export_widget/history.py, history_routes.py) --------------------
+
+export type EntryState = "running" | "incomplete" | "done" | "failed" | "cancelled";
+
+export interface HistoryEntry {
+  id: string;
+  state: EntryState;
+  task_id: string | null;
+  origin: string;
+  scope: string | null;
+  target_name: string | null;
+  task_name: string | null;
+  endpoint: string | null;
+  export_call: string | null;
+  started_at: string;
+  ended_at: string | null;
+  rows: number;
+  errors: number;
+  bytes: number;
+  disk_bytes: number;
+  message: string;
+}
+
+export interface CompareSummary {
+  key: "id" | "global_key";
+  rows_a: number;
+  rows_b: number;
+  changed_rows: number;
+  unchanged_rows: number;
+  only_in_a: number;
+  only_in_b: number;
+  counts: Record<string, number>;
+}
+
+export interface CompareRow {
+  key: string;
+  data_row_id: string | null;
+  global_key: string | null;
+  status: "changed" | "only_in_a" | "only_in_b";
+  kinds: string;
+  changes: number;
+  line_a: number | null;
+  line_b: number | null;
+}
+
+export interface Change {
+  kind: string;
+  where: string | null;
+  label_id: string | null;
+  feature: string | null;
+  feature_id: string | null;
+  before: string | null;
+  after: string | null;
+}
+
+export interface FeatureMetrics {
+  model_run: string;
+  feature: string;
+  ground_truth: number;
+  predictions: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number | null;
+  recall: number | null;
+}
+
+export interface MetricsReply {
+  type: "metrics";
+  id: string;
+  entry: string;
+  iou: number;
+  features: FeatureMetrics[];
+  confusion: { truth: string[]; predicted: string[]; counts: number[][] };
+  skipped: number;
+}
 
 /** The part of anywidget's model the widget uses; the static test page fakes exactly this. */
 export interface Model {

@@ -53,6 +53,36 @@ REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "conf
 REPORT_CODE = """\
 print("KERNEL=" + json.dumps({"config": w.config, "code": w.code,
                              "run": w.catalog["model_runs"][0]["id"]}))"""
+SETUP_HISTORY = """\
+import json, pathlib
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server import store as tables
+from export_widget.server.runner import start_local_server
+home = pathlib.Path("history-home").resolve()  # beside the notebook, in the test's temp dir
+srv = start_local_server(db_url=f"sqlite:///{home / 'store.sqlite'}", demo=True, data_dir=home)
+w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint), history=home / "history")
+pid = next(p["id"] for p in w.catalog["projects"] if p["name"] == "Street Scenes QA")
+cfg = {"scope": "project", "target_id": pid,
+       "params": {"project_details": True, "label_details": True}}
+w.start(cfg); w.wait(60)
+pr = tables.project_rows
+with srv.parts.store.begin() as conn:  # between the two exports: a status moves, a row leaves
+    pks = conn.execute(pr.select().where(pr.c.project_id == pid)).all()
+    moved = next(r.data_row_pk for r in pks if r.workflow_status == "IN_REVIEW")
+    gone = next(r.data_row_pk for r in pks if r.workflow_status == "TO_LABEL")
+    conn.execute(pr.update().where(pr.c.project_id == pid, pr.c.data_row_pk == moved)
+                 .values(workflow_status="DONE"))
+    conn.execute(pr.delete().where(pr.c.project_id == pid, pr.c.data_row_pk == gone))
+w.start(cfg); w.wait(60)
+run = next(r["id"] for r in w.catalog["model_runs"] if r["name"] == "baseline-v1")
+w.start({"scope": "model_run", "target_id": run, "params": {"predictions": True}}); w.wait(60)
+w"""
+
+REPORT_HISTORY = """\
+print("KERNEL=" + json.dumps({"entry": w.entry.id if w.entry else None,
+                              "state": w.status["state"], "rows": w.status["rows"],
+                              "entries": list(w.history()["id"])}))"""
 
 REPORT_STATE = """\
 print("KERNEL=" + json.dumps({"state": w.status["state"], "rows": w.status["rows"]}))"""
@@ -82,6 +112,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
     write_notebook(notebooks / "comfort.ipynb", [SETUP_DEMO, REPORT_CODE])
+    write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
     settings = base / "settings"
     news = settings / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)

@@ -41,6 +41,11 @@ class RecordingProxy:
         self.hide_running_headers = False
         self.fail_posts = 0  # answer the next N GraphQL posts with 503
         self.refuse_downloads = 0  # answer the next N chunk downloads 403 (an expired URL)
+        # Operation name -> how many of its next posts to forward and then leave unanswered
+        # (the connection closes: a lost answer), or to refuse with 429 and `retry_after`.
+        self.drop_answers: dict[str, int] = {}
+        self.rate_limit: dict[str, int] = {}
+        self.retry_after = "1"
         self.hidden_headers = 0
         self._last_status: str | None = None
         self.downloads: list[tuple[str, str | None, int]] = []  # path, Range, bytes sent
@@ -66,8 +71,14 @@ class RecordingProxy:
                 with proxy._lock:
                     fail = proxy.fail_posts > 0
                     proxy.fail_posts -= int(fail)
+                    limited = proxy._take(proxy.rate_limit, name)
+                    drop = proxy._take(proxy.drop_answers, name)
                 if fail:
                     self._reply(503, b"upstream connect error", "text/plain")
+                    return
+                if limited:
+                    self._reply(429, b"slow down", "text/plain",
+                                {"Retry-After": proxy.retry_after})
                     return
                 if (name == "GetExportMetadataHeaderPyApi" and proxy.hide_running_headers
                         and proxy._last_status == "IN_PROGRESS"):
@@ -79,14 +90,20 @@ class RecordingProxy:
                            if k.lower() in ("authorization", "content-type", "accept", "host")}
                 answer = httpx.post(proxy.upstream + self.path, content=body, headers=headers,
                                     timeout=60)
+                if drop:
+                    self.close_connection = True  # the server did the work; the answer is lost
+                    return
                 if name == "GetUserCreatedTasksPyApi" and answer.status_code == 200:
                     tasks = answer.json()["data"]["user"]["createdTasks"]
                     proxy._last_status = tasks[0]["status"] if tasks else None
                 self._reply(answer.status_code, answer.content,
                             answer.headers.get("content-type", "text/plain"))
 
-            def _reply(self, status: int, content: bytes, content_type: str) -> None:
+            def _reply(self, status: int, content: bytes, content_type: str,
+                       headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
@@ -127,6 +144,13 @@ class RecordingProxy:
     @property
     def endpoint(self) -> str:
         return self.base_url + "/graphql"
+
+    @staticmethod
+    def _take(counts: dict[str, int], name: str) -> bool:
+        left = counts.get(name, 0)
+        if left:
+            counts[name] = left - 1
+        return left > 0
 
     def names(self) -> list[str]:
         return [c.name for c in self.calls]

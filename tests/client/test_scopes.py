@@ -139,6 +139,18 @@ def test_export_validates_before_any_call(server: LocalServer, client: Client) -
         project.export(params={"predictions": True})
 
 
+def test_params_and_filters_that_are_not_dicts_raise_type_error(client: Client) -> None:
+    project = client.get_projects()[0]
+    with pytest.raises(TypeError, match=r"^params: expects a dict, got list \[1\]$"):
+        project.export(params=[1])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^filters: expects a dict, got str 'x'$"):
+        project.export(filters="x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^params: expects a dict"):
+        client.get_catalog_slices()[0].export(params=(True,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^params: expects a dict"):
+        DataRow.export(client, global_keys=["k"], params="label_details")  # type: ignore[arg-type]
+
+
 def test_task_fields_and_reattach(client: Client) -> None:
     task = finish(client.get_projects()[0].export(task_name="mine"))
     assert task.name == "mine" and task.type == "export-data-rows"

@@ -5,7 +5,9 @@ The custom-message handler is driven directly, with `send` captured, as the brow
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -449,3 +451,38 @@ def test_closing_the_widget_cancels_its_export(big_client):
     assert widget.session is not None
     final = widget.session.wait(timeout=60)
     assert final["state"] == "cancelled"
+
+
+def spool_descriptors() -> list[str]:
+    """Open descriptors of this process on spool files (deleted files included)."""
+    targets = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # the one listing the directory is gone already
+            targets.append(os.readlink(fd))
+    return [target for target in targets if "export-widget-spool-" in target]
+
+
+def test_a_widget_closes_the_spools_of_every_export_it_ran(client):
+    before = len(spool_descriptors())
+    widget = ExportWidget(client)
+    config = project_config(widget)
+    for _ in range(3):
+        widget.start(config)
+        assert widget.wait(timeout=60)["state"] == "done"
+        # Only the latest export's spools (rows and errors: data and index each) stay open.
+        assert len(spool_descriptors()) == before + 4
+    directory = widget.session.rows.directory if widget.session else None
+    widget.close()
+    assert len(spool_descriptors()) == before
+    assert directory is not None and not directory.exists()
+
+
+def test_closing_from_a_status_observer_closes_the_spools_when_the_export_ends(big_client):
+    before = len(spool_descriptors())
+    widget = ExportWidget(big_client)
+    widget.observe(lambda change: widget.close() if change["new"]["state"] == "streaming"
+                   else None, names=["status"])
+    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    assert widget.session is not None
+    assert widget.session.wait(timeout=60)["state"] == "cancelled"
+    assert len(spool_descriptors()) == before

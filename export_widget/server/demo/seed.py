@@ -535,8 +535,9 @@ def _ensure_batches(conn: Connection, seed: int, pid: str, owner: str, start: in
         if row is None:
             at = LABELS_START_MS - 5 * DAY_MS + (n + 1) * HOUR_MS
             conn.execute(insert(batches), [{"id": bid, "project_id": pid,
-                                      "name": f"large-batch-{n + 1:04d}", "size": added,
-                                      "created_by": owner, "created_at": at, "updated_at": at}])
+                                            "name": f"large-batch-{n + 1:04d}", "size": added,
+                                            "created_by": owner, "created_at": at,
+                                            "updated_at": at}])
         else:
             conn.execute(batches.update().where(batches.c.id == bid).values(size=row.size + added))
 

@@ -60,6 +60,15 @@ def bad_input(message: str) -> ApiError:
     return ApiError(message, "BAD_USER_INPUT")
 
 
+def check_task_reader(info: GraphQLResolveInfo, owner_id: str, what: str) -> None:
+    """The one rule for reading tasks: a user reads their own, an organization admin reads
+    everyone's; anyone else gets the SDK's authorization error."""
+    caller = caller_of(info)
+    if caller["id"] != owner_id and not caller.get("isOrgAdmin"):
+        raise ApiError(f"{what}: only its creator or an organization admin may read it",
+                       "AUTHORIZATION_ERROR")
+
+
 def state_of(info: GraphQLResolveInfo) -> ApiState:
     state: ApiState = info.context["app"]
     return state

@@ -23,6 +23,7 @@ from export_widget.server.graphql.context import (
     Workspace,
     bad_input,
     caller_of,
+    check_task_reader,
     state_of,
 )
 from export_widget.server.graphql.scalars import SCALARS
@@ -143,7 +144,10 @@ query.set_field("models", _listing("models"))
 def resolve_task(_: Any, info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
     if not where or not where.get("id"):
         return None
-    return state_of(info).engine.tasks.get(where["id"])
+    task = state_of(info).engine.tasks.get(where["id"])
+    if task is not None:
+        check_task_reader(info, task.created_by, f"task {task.id}")
+    return task
 
 
 # -- objects ------------------------------------------------------------------------------
@@ -156,6 +160,7 @@ def resolve_created_tasks(
     user: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None,
     skip: int | None = None, first: int | None = None,
 ) -> Any:
+    check_task_reader(info, user["id"], f"createdTasks of user {user['id']}")
     where = where or {}
     tasks = state_of(info).engine.tasks.list_for_user(
         user["id"], task_id=where.get("id"), skip=skip or 0,

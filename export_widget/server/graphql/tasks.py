@@ -13,6 +13,7 @@ from export_widget.server.graphql.context import (
     GraphQLResolveInfo,
     bad_input,
     caller_of,
+    check_task_reader,
     state_of,
 )
 from export_widget.server.signing import ChunkGrant
@@ -141,6 +142,5 @@ def resolve_cancel(_: Any, info: GraphQLResolveInfo, taskId: str) -> Any:
     task = engine.tasks.get(taskId)
     if task is None:
         raise bad_input(f"taskId: no task with id {taskId!r}")
-    if task.created_by != caller_of(info)["id"]:
-        raise ApiError(f"taskId: task {taskId} belongs to another user", "AUTHORIZATION_ERROR")
+    check_task_reader(info, task.created_by, f"taskId: task {taskId}")
     return engine.cancel(taskId)
