@@ -38,8 +38,12 @@ export class CodePanel {
     this.copyBtn.setAttribute("aria-label", "Copy code");
     this.said = h("span", { class: "ew-code-said", "aria-live": "polite" });
     this.text = h("textarea", {
-      class: "ew-code-text", "aria-label": "Export code", spellcheck: "false",
-      autocomplete: "off", wrap: "off", rows: 6,
+      class: "ew-code-text",
+      "aria-label": "Export code",
+      spellcheck: "false",
+      autocomplete: "off",
+      wrap: "off",
+      rows: 6,
     });
     this.fillBtn = h("button", { type: "button", class: "ew-btn ew-code-fill", text: "Fill the form" });
     this.fillBtn.title = "Read the export call above into the form (Ctrl+Enter)";
@@ -47,18 +51,32 @@ export class CodePanel {
     this.notes = h("div", { class: "ew-code-notes", role: "status" });
     const bodyId = uid("code");
     this.toggle = h("button", {
-      type: "button", class: "ew-btn ew-code-toggle", "aria-expanded": "false",
-      "aria-controls": bodyId, text: "Code",
+      type: "button",
+      class: "ew-btn ew-code-toggle",
+      "aria-expanded": "false",
+      "aria-controls": bodyId,
+      text: "Code",
     });
-    this.body = h("div", { class: "ew-code-body", id: bodyId },
+    this.body = h(
+      "div",
+      { class: "ew-code-body", id: bodyId },
       this.text,
-      h("div", { class: "ew-code-bar" }, this.fillBtn, this.revertBtn,
-        h("span", { class: "ew-hint", text: "paste an export call to fill the form" })),
-      this.notes);
+      h(
+        "div",
+        { class: "ew-code-bar" },
+        this.fillBtn,
+        this.revertBtn,
+        h("span", { class: "ew-hint", text: "paste an export call to fill the form" }),
+      ),
+      this.notes,
+    );
     this.body.hidden = true; // folded by default: the form comes first
-    this.el = h("section", { class: "ew-code", "aria-label": "Code" },
+    this.el = h(
+      "section",
+      { class: "ew-code", "aria-label": "Code" },
       h("div", { class: "ew-code-bar" }, this.toggle, this.flavourSelect, this.copyBtn, this.said),
-      this.body);
+      this.body,
+    );
     this.listen();
     this.setEdited(false);
     this.update();
@@ -71,7 +89,9 @@ export class CodePanel {
       if (!this.edited) this.update();
     });
     this.copyBtn.addEventListener("click", () => {
-      void copyText(this.text.value).then((ok) => setText(this.said, ok ? "Copied." : "Copy failed; select the text and copy it."));
+      void copyText(this.text.value).then((ok) =>
+        setText(this.said, ok ? "Copied." : "Copy failed; select the text and copy it."),
+      );
     });
     this.text.addEventListener("input", () => this.setEdited(true));
     // A paste is a whole call: read it at once; typed edits wait for the button.
@@ -124,8 +144,12 @@ export class CodePanel {
         // same text the `code` trait brings once the form's config reaches the kernel.
         this.text.value = reply.code[this.flavour];
         const left = reply.notes.length;
-        setText(this.notes, left === 0 ? "The form now holds this export."
-          : `The form now holds this export, except:\n${reply.notes.map((n) => `• ${n}`).join("\n")}`);
+        setText(
+          this.notes,
+          left === 0
+            ? "The form now holds this export."
+            : `The form now holds this export, except:\n${reply.notes.map((n) => `• ${n}`).join("\n")}`,
+        );
         return;
       }
       const message = reply.type === "code" || reply.type === "error" ? reply.message : "No reply.";

@@ -8,17 +8,24 @@ import type { Catalog, ExportConfig, State } from "./types";
 const ACTIVE: ReadonlySet<State> = new Set(["queued", "running", "streaming"]);
 
 const SCOPE_NAMES: Record<string, string> = {
-  project: "Project", dataset: "Dataset", catalog: "Catalog", slice: "Slice",
-  model_run: "Model run", data_rows: "Data rows",
+  project: "Project",
+  dataset: "Dataset",
+  catalog: "Catalog",
+  slice: "Slice",
+  model_run: "Model run",
+  data_rows: "Data rows",
 };
 
 function targetName(config: ExportConfig, catalog: Catalog): string {
   const id = config.target_id ?? "";
   const find = (list: { id: string; name: string }[]): string => list.find((x) => x.id === id)?.name || id;
   switch (config.scope) {
-    case "project": return find(catalog.projects);
-    case "dataset": return find(catalog.datasets);
-    case "slice": return find(catalog.slices);
+    case "project":
+      return find(catalog.projects);
+    case "dataset":
+      return find(catalog.datasets);
+    case "slice":
+      return find(catalog.slices);
     case "model_run": {
       const run = catalog.model_runs.find((x) => x.id === id);
       return run ? `${run.model_name} / ${run.name}` : id;
@@ -29,7 +36,8 @@ function targetName(config: ExportConfig, catalog: Catalog): string {
       const what = f.data_row_ids ? "data row ID" : "global key";
       return `${ids.length.toLocaleString("en-US")} ${what}${ids.length === 1 ? "" : "s"}`;
     }
-    default: return "all data rows";
+    default:
+      return "all data rows";
   }
 }
 
@@ -40,9 +48,12 @@ export function summarize(config: ExportConfig, catalog: Catalog): string {
     .filter(([, v]) => v !== false && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0))
     .map(([k, v]) => (typeof v === "string" ? `${k}=${v}` : Array.isArray(v) ? `${k} (${v.length})` : k));
   parts.push(params.length ? `params: ${params.join(", ")}` : "no params");
-  const filters = config.scope === "data_rows" ? [] : Object.entries(config.filters ?? {})
-    .filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.every((x) => x === null || x === "")))
-    .map(([k, v]) => (k === "workflow_status" ? `${k}=${String(v)}` : k));
+  const filters =
+    config.scope === "data_rows"
+      ? []
+      : Object.entries(config.filters ?? {})
+          .filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.every((x) => x === null || x === "")))
+          .map(([k, v]) => (k === "workflow_status" ? `${k}=${String(v)}` : k));
   if (config.scope !== "data_rows") parts.push(filters.length ? `filters: ${filters.join(", ")}` : "no filters");
   if (config.task_name) parts.push(`“${config.task_name}”`);
   return parts.join(" · ");
@@ -57,8 +68,13 @@ export function mountFold({ model, on }: PartContext): Part {
   const text = h("span", { class: "ew-fold-text" });
   const editBtn = h("button", { type: "button", class: "ew-btn ew-edit", text: "Edit" });
   editBtn.setAttribute("aria-label", "Edit the export configuration");
-  const el = h("section", { class: "ew-fold", "aria-label": "Export configuration, folded" },
-    h("span", { class: "ew-label", text: "Export" }), text, editBtn);
+  const el = h(
+    "section",
+    { class: "ew-fold", "aria-label": "Export configuration, folded" },
+    h("span", { class: "ew-label", text: "Export" }),
+    text,
+    editBtn,
+  );
 
   const setFolded = (folded: boolean): void => {
     el.classList.toggle("ew-folded", folded);

@@ -106,8 +106,15 @@ export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
   | { type: "error"; id: string; message: string }
-  | { type: "code"; id: string; ok: boolean; config: ExportConfig | null; notes: string[];
-      code: CodeTexts; message: string }
+  | {
+      type: "code";
+      id: string;
+      ok: boolean;
+      config: ExportConfig | null;
+      notes: string[];
+      code: CodeTexts;
+      message: string;
+    }
   | {
       type: "history_list";
       id: string;

@@ -16,9 +16,7 @@ import { mountViewer } from "./viewer";
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [
-  mountFold, mountControls, mountCode, mountProgress, mountViewer, mountHistory,
-];
+const PARTS: MountPart[] = [mountFold, mountControls, mountCode, mountProgress, mountViewer, mountHistory];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);
