@@ -26,10 +26,10 @@ import psutil
 
 from .table import MB, MIB, Figure, num, ratio, render, three
 
-SECTIONS = ("seed", "export", "stream", "access", "widget", "browser")
+SECTIONS = ("seed", "export", "stream", "access", "widget", "browser", "inspect")
 NEEDS = {"seed": {"seed"}, "export": {"seed", "export"}, "stream": {"seed", "export", "stream"},
          "access": {"seed", "export", "widget", "access"}, "widget": {"seed", "widget"},
-         "browser": {"seed", "widget", "browser"}}
+         "browser": {"seed", "widget", "browser"}, "inspect": {"seed", "inspect"}}
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 RESULTS = Path(__file__).parent / "results"
 
@@ -103,6 +103,27 @@ FIGURES: tuple[Figure, ...] = (
            num("browser.painted_ms", "{:.1f}")),
     Figure("browser", "bytes of JSON in that page, KB", "",
            num("browser.page_bytes", "{:,.1f}", 1e3)),
+    Figure("inspect", "default-params spool, MB", "", num("inspect.spool_bytes", "{:,.0f}", MB)),
+    Figure("inspect", "find: free text, s (matches)", "1M < 3 s",
+           lambda r: f"{r['inspect']['text']['seconds']:.2f} "
+                     f"({r['inspect']['text']['count']:,})"),
+    Figure("inspect", "find: SQL over annotations, s (matches)", "1M < 15 s",
+           lambda r: f"{r['inspect']['sql']['seconds']:.2f} ({r['inspect']['sql']['count']:,})"),
+    Figure("inspect", "find: kernel RSS growth, MiB (text / SQL)", "flat",
+           lambda r: f"{r['inspect']['text']['rss_growth'] / MIB:,.0f} / "
+                     f"{r['inspect']['sql']['rss_growth'] / MIB:,.0f}"),
+    Figure("inspect", "labels_frame('label'), s (records)", "",
+           lambda r: f"{r['inspect']['label_frame']['seconds']:.1f} "
+                     f"({r['inspect']['label_frame']['count']:,})"),
+    Figure("inspect", "labels_frame('annotation'), s (records)", "",
+           lambda r: f"{r['inspect']['annotation_frame']['seconds']:.1f} "
+                     f"({r['inspect']['annotation_frame']['count']:,})"),
+    Figure("inspect", "labels_frame('annotation'): RSS growth, MiB", "a few 100 MB",
+           num("inspect.annotation_frame.rss_growth", "{:,.0f}", MIB)),
+    Figure("inspect", "Table tab: build annotations, s", "",
+           num("inspect.table_build.seconds", "{:.1f}")),
+    Figure("inspect", "Table tab: sorted + filtered page, ms", "",
+           num("inspect.table_page_s", "{:.1f}", 1e-3)),
 )
 
 
@@ -126,7 +147,14 @@ class Limits:
 def measure(size: int, root: Path, wanted: set[str], limits: Limits,
             log: Any) -> dict[str, Any]:
     """Every wanted figure at one size; a failing section is recorded, not fatal."""
-    from . import browser_render, client_stream, random_access, server_export, widget_run
+    from . import (
+        browser_render,
+        client_stream,
+        inspect_run,
+        random_access,
+        server_export,
+        widget_run,
+    )
     from .workspace import ServerProcess, seeded_store
 
     result: dict[str, Any] = {"rows": size, "errors": {}}
@@ -170,16 +198,20 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
                 return out
             result["stream"] = section("stream", streams)
         project_id = run.project_id if run is not None else None
-        if project_id is None and wanted & {"widget", "access", "browser"}:
+        if project_id is None and wanted & {"widget", "access", "browser", "inspect"}:
             from export_widget.client import Client
 
             with Client(api_key=server.api_key, endpoint=server.endpoint) as client:
                 project_id = server_export.large_project_id(client)
         def default_params() -> Any:
             figures, plain = widget_run.run_widget(server, str(project_id), params={})
+            if "inspect" in wanted and plain.session is not None:
+                result["inspect"] = section("inspect", lambda: inspect_run.as_dict(
+                    inspect_run.run_inspect(plain.session.rows)))  # type: ignore[union-attr]
             plain.close()  # deletes its spool
             return _asdict(figures)
-        result["widget_default"] = section("widget", default_params)
+        result["widget_default"] = section(
+            "widget" if "widget" in wanted else "inspect", default_params)
         done = section("widget", lambda: widget_run.run_widget(server, str(project_id)))
         if done is not None:
             figures, widget = done

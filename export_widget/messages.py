@@ -161,6 +161,34 @@ class CodeReply(TypedDict):
 PAGE_LINES_MAX = 500  # lines in one page reply
 
 
+# -- find, tabulate, save (the inspection panels) ------------------------------------------
+
+SearchKind = Literal["text", "sql"]
+SearchState = Literal["idle", "running", "waiting", "done", "failed", "cancelled"]
+
+
+class SearchStatus(TypedDict):
+    """The `search` trait, written only by the search worker (`finder.py`).
+
+    `waiting`: every committed line is scanned and the export is still streaming.
+    """
+
+    id: str
+    kind: SearchKind | Literal[""]
+    query: str
+    state: SearchState
+    scanned: int
+    total: int
+    matches: int
+    message: str
+    seq: int
+
+
+def idle_search() -> SearchStatus:
+    return SearchStatus(id="", kind="", query="", state="idle", scanned=0, total=0, matches=0,
+                        message="", seq=0)
+
+
 def idle_status(message: str = "") -> Status:
     return Status(
         state="idle",
@@ -285,3 +313,82 @@ class MetricsReply(TypedDict):
     features: list[FeatureMetrics]
     confusion: Confusion
     skipped: int
+
+TableState = Literal["building", "ready", "failed"]
+
+
+class TableColumn(TypedDict):
+    name: str
+    type: str  # "text" | "number" | "time": which filter a column takes
+
+
+class TablePage(TypedDict):
+    """One page of the Table tab, sorted and filtered in the kernel (`table_view.py`)."""
+
+    type: Literal["table_page"]
+    id: str
+    grain: str
+    state: TableState
+    building: bool  # a (re)build is running; `done` of `of` lines read
+    message: str
+    done: int  # lines read so far while building
+    of: int  # lines to read
+    columns: list[TableColumn]
+    rows: list[list[str | float | int | bool | None]]
+    offset: int
+    matched: int  # records that pass the filters
+    total: int  # records in the built table
+    lines: int  # spool lines the table was built from
+    spool_lines: int  # spool lines now
+    sort: str
+    descending: bool
+
+
+class SavePiece(TypedDict):
+    """One piece of a download; its bytes travel as the message's one buffer."""
+
+    type: Literal["save_piece"]
+    save_id: str
+    request_id: str  # the `save` request's id: known to the browser before any reply
+    index: int
+    pieces: int
+    size: int
+    name: str
+    mime: str
+
+
+class SaveFailed(TypedDict):
+    type: Literal["save_failed"]
+    save_id: str
+    request_id: str
+    message: str
+
+
+class FindReply(TypedDict):
+    type: Literal["find"]
+    id: str
+    ok: bool
+    message: str  # why the query was refused, under the search box
+    search_id: str
+
+
+class MatchPage(TypedDict):
+    """A page of the rows a search matched, each with its line number (0-based)."""
+
+    type: Literal["match_page"]
+    id: str
+    search_id: str
+    index: int  # position of the first match on this page among all matches
+    matches: int  # matches so far
+    total: int  # lines in the spool
+    numbers: list[int]
+    lines: list[str]
+
+
+class SaveReply(TypedDict):
+    type: Literal["save"]
+    id: str
+    ok: bool
+    message: str
+    save_id: str
+    name: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
-from . import history_routes
+from . import history_routes, inspect_routes
 from .code_panel import read_code
 from .messages import (
     PAGE_LINES_MAX,
@@ -90,3 +90,5 @@ ROUTES: dict[str, Handler] = {
 ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
 # The Code panel; the widget is also a CodeReader (code_panel.py).
 ROUTES["code"] = cast("Handler", read_code)
+# Find, Table and Save; the widget is also `inspect_routes.Inspected`.
+ROUTES.update(cast("dict[str, Handler]", inspect_routes.ROUTES))

@@ -6,9 +6,10 @@ State of record, one writer each:
 - `catalog`     written here at construction: what can be exported, with names.
 - `validation`  written here on each config change: field -> message.
 - `code`        written here on each config change: the form as Python, per flavour.
+- `search`      written only by the search worker: the search box's query and progress.
 Start, resume, cancel and page requests come as custom messages with a `type` and an `id`,
 answered by the handlers in `routes.py`; every reply echoes the id. Rows never sit in a
-trait: pages are read from the session's spool.
+trait: pages are read from the session's spool, and so are searches, tables and saves.
 
 Every export is kept in the history (`history.py`): its spool is a history entry's, so it
 survives the kernel; `reopen`, `attach` and `history()` work on those entries.
@@ -31,12 +32,18 @@ from .call_parse import FormWarning, ParsedCall, catalog_notes, parse_export_cal
 from .call_render import Flavour, render_all, render_code
 from .catalog import load_catalog
 from .demo import demo_client
+from .downloads import Downloads, plan, write
 from .export_request import ExportRequest
+from .finder import Finder, Target
 from .history import Entry, History
 from .history_session import HistorySession, StoredExport
-from .messages import ErrorReply, Status, idle_status
+from .inspect.formats import MaskFetcher
+from .inspect.query import Query, Search
+from .inspect.table import Grain, labels_frame
+from .messages import ErrorReply, SearchStatus, Status, idle_search, idle_status
 from .routes import ROUTES
 from .session import ExportSession
+from .table_view import TableView
 
 log = logging.getLogger(__name__)
 _STATIC = pathlib.Path(__file__).parent / "static"
@@ -69,6 +76,7 @@ class ExportWidget(anywidget.AnyWidget):
     catalog = traitlets.Dict().tag(sync=True)
     validation = traitlets.Dict().tag(sync=True)
     code = traitlets.Dict().tag(sync=True)
+    search = traitlets.Dict().tag(sync=True)
 
     def __init__(self, client: Any = None, *, history: History | str | pathlib.Path | None = None,
                  **kwargs: Any) -> None:
@@ -78,6 +86,11 @@ class ExportWidget(anywidget.AnyWidget):
         self._session: ExportSession | StoredExport | None = None
         self._lock = threading.Lock()
         self.status = dict(idle_status())
+        self.search = dict(idle_search())
+        self._finder = Finder(self._set_search)
+        # Looked up at each send, so a test (or a subclass) may replace `send`.
+        self._downloads = Downloads(lambda content, buffers: self.send(content, buffers))
+        self._tables: TableView | None = None
         self.catalog = dict(load_catalog(self._client))
         self._request = ExportRequest.from_config(self.config)
         self.validation = self._request.field_errors()
@@ -249,11 +262,14 @@ class ExportWidget(anywidget.AnyWidget):
     def model_run_metrics(self_or_cls: Any, entry: Any, iou: float = 0.5,
                           masks: Any = None) -> Any:
         """Predictions against ground truth of a model-run export, matched by IoU: a
-        `RunMetrics` of DataFrames (`features`, `confusion`, `matches`)."""
+        `RunMetrics` of DataFrames (`features`, `confusion`, `matches`). Mask pixels are
+        fetched by `masks` (default: a `MaskLoader`, plain HTTP GET of each mask URL)."""
         from .inspect import model_run_metrics
+        from .masks import MaskLoader
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
+        return model_run_metrics(_resolve(store, entry), iou=iou,
+                                 masks=masks if masks is not None else MaskLoader())
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""
@@ -319,6 +335,11 @@ class ExportWidget(anywidget.AnyWidget):
         # The old session lets go of its entry; the entry stays in the history.
         if self._session is not None:
             self._session.close()
+        # The search and the tables were about the previous rows.
+        self._finder.clear()
+        if self._tables is not None:
+            self._tables.close()
+            self._tables = None
         self._session = session
 
     def _show(self, status: Status) -> None:
@@ -372,7 +393,100 @@ class ExportWidget(anywidget.AnyWidget):
 
         return pd.json_normalize(self.rows())
 
+    # -- find, tabulate, save ---------------------------------------------------------------
+
+    def find(self, text: str | None = None, *, sql: str | None = None,
+             as_frame: bool = False) -> Any:
+        """Line numbers (0-based) of the exported rows that match; see `inspect.query`.
+
+        `text` matches anywhere in a row's JSON, case-insensitively; `sql` is one DuckDB
+        query over the tables rows, labels, annotations and classifications that returns a
+        `line` column. With `as_frame=True`, the matching rows as a DataFrame (column `line`
+        first, nested fields flattened with dots).
+        """
+        spool = self._rows_spool()
+        search = Search(spool, Query(text=text, sql=sql))
+        search.advance()
+        lines = [int(n) for n in search.matches]
+        if not as_frame:
+            return lines
+        import orjson
+        import pandas as pd
+
+        from .inspect.query import rows_at
+
+        frame = pd.json_normalize([orjson.loads(raw) for raw in rows_at(spool, lines)])
+        frame.insert(0, "line", lines)
+        return frame
+
+    def labels_frame(self, grain: Grain = "label") -> Any:
+        """One row per label, annotation or classification answer (the Table tab's table)."""
+        return labels_frame(self._rows_spool(), grain)
+
+    def save(self, path: str | pathlib.Path, what: str = "rows", format: str | None = None,
+             grain: str = "label", only_matches: bool = False) -> dict[str, int]:
+        """Write the export (`rows`), the search box's `matches`, or the `table` to `path`.
+
+        Formats: ndjson (the server's bytes), coco (image rows), csv or parquet (the table);
+        by default from the path's suffix. `only_matches` narrows the table to the matches.
+        """
+        checked_what, checked_format, checked_grain = plan(what, format, path, grain)
+        search = self._finder.search
+        matches = None
+        if checked_what == "matches" or (checked_what == "table" and only_matches):
+            if search is None:
+                raise ValueError("what: there is no search; run one in the search box first")
+            matches = [int(n) for n in search.matches]
+        fetch = self.mask_fetcher() if checked_format == "coco" else None
+        return write(self._rows_spool(), path, what=checked_what, format=checked_format,
+                     grain=checked_grain, matches=matches, fetch_mask=fetch)
+
+    def _rows_spool(self) -> Any:
+        if self._session is None:
+            raise RuntimeError("no export started")
+        return self._session.rows
+
+    # Used by the inspection handlers (inspect_routes.py).
+
+    @property
+    def finder(self) -> Finder:
+        return self._finder
+
+    @property
+    def downloads(self) -> Downloads:
+        return self._downloads
+
+    def search_target(self) -> Target | None:
+        session = self._session
+        if session is None:
+            return None
+        return Target(session.rows, lambda: session.finished)
+
+    def table_view(self) -> TableView | None:
+        with self._lock:
+            if self._session is None:
+                return None
+            if self._tables is None or self._tables.spool is not self._session.rows:
+                self._tables = TableView(self._session.rows)
+            return self._tables
+
+    def mask_fetcher(self) -> MaskFetcher | None:
+        """GETs a mask PNG for COCO. Demo media needs no key; a server whose mask URLs do
+        need one is not served yet (see the README's notes on COCO)."""
+        import httpx
+
+        def fetch(url: str) -> bytes:
+            response = httpx.get(url, timeout=30.0, follow_redirects=True)
+            response.raise_for_status()
+            return response.content
+
+        return fetch
+
     # -- kernel side of the protocol ------------------------------------------------------
+
+    def _set_search(self, status: SearchStatus) -> None:
+        # Called only from the search worker (and by `clear`): one whole dict per update.
+        self.search = dict(status)
 
     def _set_status(self, status: Status) -> None:
         # Called only from the session's worker thread: one whole dict per update.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the project needs, idempotently: the JS build, the main venv with the
-# package and its test extra, and the second venv with the labelbox 5.2.1 SDK.
+# package and its test extra, the second venv with the labelbox 5.2.1 SDK, and Debian's
+# PostgreSQL (for the team-server tests) when it is missing.
 # Usage: scripts/setup.sh [--browser]   (--browser also installs Debian's Chromium if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,15 @@ if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -q >/dev/null
   $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+# The team-server tests start a throwaway PostgreSQL cluster with Debian's binaries.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing Debian's PostgreSQL (the team-server tests run a throwaway cluster)"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -q >/dev/null
+  $SUDO apt-get install -y -q --no-install-recommends postgresql >/dev/null
 fi
 
 say "frontend: npm ci + esbuild bundle into export_widget/static/"

@@ -7,10 +7,6 @@ scripts/setup.sh --browser
 export CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
 mkdir -p artifacts
 say() { echo "[test ${SECONDS}s] $*"; }
-# Exports the widgets keep (notebooks, kernels of the browser tests) go to a scratch history.
-EXPORT_WIDGET_HOME=$(mktemp -d -t export-widget-home-XXXXXX)
-export EXPORT_WIDGET_HOME
-trap 'rm -rf "$EXPORT_WIDGET_HOME"' EXIT
 
 say "lint and types"
 .venv/bin/ruff check export_widget tests benchmarks

@@ -2,38 +2,46 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chromium_support import CHROMIUM, FLAGS, need_chromium
+from postgres_support import Cluster, need_postgres, running_cluster
 
 from export_widget.server.runner import LocalServer, start_local_server
 
 
-@pytest.fixture(scope="session", autouse=True)
-def history_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Exports kept by widgets during the run go to a temp dir, not the user's cache (kernels
-    started by the browser tests inherit the variable)."""
-    home = tmp_path_factory.mktemp("export-widget-home")
-    before = os.environ.get("EXPORT_WIDGET_HOME")
-    os.environ["EXPORT_WIDGET_HOME"] = str(home)
-    yield home
-    if before is None:
-        os.environ.pop("EXPORT_WIDGET_HOME", None)
-    else:
-        os.environ["EXPORT_WIDGET_HOME"] = before
-
-
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """One real export server on loopback with the demo workspace, for the whole run."""
     data_dir: Path = tmp_path_factory.mktemp("server")
     with start_local_server(db_url=f"sqlite:///{data_dir / 'store.sqlite'}", demo=True,
                             data_dir=data_dir) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the run, removed afterwards."""
+    with running_cluster(need_postgres()) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_server(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[LocalServer]:
+    """The same export server as `server`, as a team server on PostgreSQL."""
+    with start_local_server(db_url=pg_cluster.new_database(), demo=True,
+                            data_dir=tmp_path_factory.mktemp("pg-server")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def server(sqlite_server: LocalServer) -> LocalServer:
+    """The embedded server (the server and SDK tests parametrise this over both stores)."""
+    return sqlite_server
 
 
 @pytest.fixture(scope="session")

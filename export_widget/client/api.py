@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..jsontypes import Json
 from . import graphql as gql
-from .errors import ResourceNotFoundError
+from .errors import LabelboxError, ResourceNotFoundError
 from .transport import ChunkInfo, Transport
 
 PAGE = 100
@@ -121,8 +121,8 @@ class ExportApi:
             if not cursor or not page.get("nodes"):
                 return
 
-    def _paged(self, query: str, items: Callable[[Json], Any], variables: Json | None
-               ) -> Iterator[Json]:
+    def _paged(self, query: str, items: Callable[[Json], list[Json] | None],
+               variables: Json | None) -> Iterator[Json]:
         # Offset paging: the SDK formats skip/first into the operation text.
         skip = 0
         while True:
@@ -163,6 +163,14 @@ class ExportApi:
                             {"where": {"id": task_id}, "streamType": stream_type.value})
         header = (data.get("task") or {}).get("exportMetadataHeader")
         return Header(int(header["totalSize"]), int(header["totalLines"])) if header else None
+
+    def header_so_far(self, task_id: str, stream_type: StreamType) -> Header | None:
+        """`header` of a task that may still run: None where the server has none for a
+        running task (Labelbox's own does not answer one)."""
+        try:
+            return self.header(task_id, stream_type)
+        except LabelboxError:
+            return None
 
     def file_from_offset(self, task_id: str, stream_type: StreamType, offset: int
                          ) -> ChunkInfo | None:

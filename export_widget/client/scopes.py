@@ -92,8 +92,8 @@ class Project(_FilteredExport):
 
     def batches(self) -> Iterator[Batch]:
         """The project's batches (cursor-paged on the experimental endpoint, like the SDK)."""
-        for node in self.api.project_batches(self.uid):
-            yield Batch(self.api, {**node, "projectId": self.uid})
+        return (Batch(self.api, {**node, "projectId": self.uid})
+                for node in self.api.project_batches(self.uid))
 
 
 class _CatalogLike(_FilteredExport):
@@ -158,9 +158,7 @@ class _FilterlessExport(Entity):
 
 
 class CatalogSlice(_FilterlessExport):
-    scope: Scope = "slice"
-    kind = "slice"
-    filter_key = "sliceId"
+    """A saved catalog query; its export takes no filters."""
 
 
 class ModelRun(_FilterlessExport):
@@ -171,8 +169,7 @@ class ModelRun(_FilterlessExport):
 
 class Model(Entity):
     def model_runs(self) -> Iterator[ModelRun]:
-        for fields in self.api.model_runs(self.uid):
-            yield ModelRun(self.api, fields)
+        return (ModelRun(self.api, fields) for fields in self.api.model_runs(self.uid))
 
 
 class Batch(Entity):

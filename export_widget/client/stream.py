@@ -23,7 +23,7 @@ import orjson
 
 from ..jsontypes import Json
 from .api import ExportApi, Header, StreamType
-from .errors import ExportTaskException, LabelboxError
+from .errors import ExportTaskException
 from .progress import read_with_bar
 from .transport import ChunkInfo
 
@@ -122,12 +122,12 @@ class FileConverter:
                     pending = 0
 
 
+@dataclass(frozen=True)
 class _Start:
     """Where a stream begins: a byte offset or a line number."""
 
-    def __init__(self, offset: int | None = None, line: int | None = None) -> None:
-        self.offset = offset
-        self.line = line
+    offset: int | None = None
+    line: int | None = None
 
 
 class Stream(Generic[T]):
@@ -152,25 +152,21 @@ class Stream(Generic[T]):
 
     def with_offset(self, offset: int) -> Stream[T]:
         """Start at byte `offset` (or at the next line start if `offset` is inside a line)."""
-        if offset < 0:
-            raise ValueError(f"offset: must be >= 0, got {offset}")
-        if not self._live:
-            total = self._header.total_size if self._header else 0
-            if offset >= total:
-                raise ValueError(f"offset is out of range, max offset is {total - 1}")
-        self._start = _Start(offset=offset)
+        self._start = self._checked("offset", offset, lambda h: h.total_size)
         return self
 
     def with_line(self, line: int) -> Stream[T]:
         """Start at 0-based `line`: `with_line(3)` yields the 4th line first."""
-        if line < 0:
-            raise ValueError(f"line: must be >= 0, got {line}")
-        if not self._live:
-            total = self._header.total_lines if self._header else 0
-            if line >= total:
-                raise ValueError(f"line is out of range, max line is {total - 1}")
-        self._start = _Start(line=line)
+        self._start = self._checked("line", line, lambda h: h.total_lines)
         return self
+
+    def _checked(self, what: str, value: int, total: Callable[[Header], int]) -> _Start:
+        if value < 0:
+            raise ValueError(f"{what}: must be >= 0, got {value}")
+        limit = total(self._header) if self._header else 0
+        if not self._live and value >= limit:
+            raise ValueError(f"{what} is out of range, max {what} is {limit - 1}")
+        return _Start(**{what: value})
 
     def __iter__(self) -> Iterator[T]:
         ctx = StreamContext(self._task_id, self._stream_type, self._header)
@@ -254,13 +250,8 @@ class Stream(Generic[T]):
             time.sleep(self._poll)
 
     def _current_header(self) -> Header | None:
-        if not self._live:
-            return self._header
-        try:
-            self._header = self._api.header(self._task_id, self._stream_type)
-        except LabelboxError:
-            # Labelbox's own server has no header for a running task: wait for completion.
-            self._header = None
+        if self._live:  # with no header for a running task, this waits for its end
+            self._header = self._api.header_so_far(self._task_id, self._stream_type)
         return self._header
 
     def _from_offset(self, offset: int) -> ChunkInfo | None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, overload
 
 from ..jsontypes import Json
 from .api import ExportApi, HasApi, Header, StreamType
-from .errors import ExportTaskException, ExportTimeoutError, LabelboxError
+from .errors import ExportTaskException, ExportTimeoutError
 from .progress import move_task_bar, task_bar
 from .stream import BufferedStream, Converter, JsonConverter, JsonConverterOutput, Stream
 
@@ -89,7 +89,8 @@ class ExportTask:
         try:
             while True:
                 if bar is not None:
-                    move_task_bar(bar, self.completion_percentage, self._header_so_far())
+                    move_task_bar(bar, self.completion_percentage,
+                                  self._api.header_so_far(self.uid, StreamType.RESULT))
                 if self.status != "IN_PROGRESS":
                     return
                 left = deadline - time.monotonic()
@@ -101,12 +102,6 @@ class ExportTask:
         finally:
             if bar is not None:
                 bar.close()
-
-    def _header_so_far(self) -> Header | None:
-        try:
-            return self._api.header(self.uid, StreamType.RESULT)
-        except LabelboxError:  # Labelbox's own server has no header for a running task
-            return None
 
     wait_until_done = wait_till_done
 

@@ -128,13 +128,14 @@ class Transport:
         try:
             response = self._http.post(url, json=body, headers=self._auth)
         except httpx.TransportError as exc:
-            error: LabelboxError = NetworkError(f"cannot reach {url}: {exc!r}", exc)
-            never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-            raise (_Again(error) if repeatable or never_sent else error) from exc
+            if repeatable or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                raise _Again(NetworkError(f"cannot reach {url}: {exc!r}", exc)) from exc
+            raise NetworkError(f"lost the answer from {url} ({exc!r}): the mutation may have "
+                               "run there, so it is not sent again", exc) from exc
         if response.status_code == 429:  # refused unprocessed: safe to send again
             raise self._rate_limited(response, url)
         if response.status_code >= 500:
-            error = InternalServerError(f"{response.status_code} from {url}: "
+            error: LabelboxError = InternalServerError(f"{response.status_code} from {url}: "
                                         f"{response.text[:200]}")
             raise _Again(error) if repeatable else error
         return self._data(response)

@@ -1,8 +1,16 @@
-"""Inspection of exported rows: pure functions of rows and spools, no widget, no HTTP."""
+"""Inspection of exported rows: pure functions of rows and spools, no widget, no HTTP.
+
+Each module adds its names here: `compare`, `metrics`, `rows` (two exports, model-run
+metrics), `table` (label records), `query` (find rows), `formats` (writers).
+"""
 
 from export_widget.inspect.compare import Comparison, compare, compare_exports
+from export_widget.inspect.formats import write_coco, write_ndjson, write_table
 from export_widget.inspect.metrics import RunMetrics, model_run_metrics
+from export_widget.inspect.query import Query, QueryError, Search, find
 from export_widget.inspect.rows import RowSource, rows_of
+from export_widget.inspect.table import GRAINS, Grain, labels_frame, labels_table
 
-__all__ = ["Comparison", "RowSource", "RunMetrics", "compare", "compare_exports",
-           "model_run_metrics", "rows_of"]
+__all__ = ["GRAINS", "Comparison", "Grain", "Query", "QueryError", "RowSource", "RunMetrics",
+           "Search", "compare", "compare_exports", "find", "labels_frame", "labels_table",
+           "model_run_metrics", "rows_of", "write_coco", "write_ndjson", "write_table"]

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO, Protocol, overload
 import orjson
 
 from export_widget.server.export_spec import ExportSpec, Item, PreparedExport
+from export_widget.server.retention import Retention, StoredExport, files_to_delete
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
     INTERRUPTED,
@@ -41,6 +42,7 @@ from export_widget.server.tasks import (
     TaskStatus,
     TaskStore,
     is_task_id,
+    now_ms,
 )
 
 logger = logging.getLogger("export_widget.server")
@@ -50,6 +52,8 @@ COMMIT_LINES = 1_000
 COMMIT_SECONDS = 0.25
 PROJECT_LIMIT = 10
 ORGANIZATION_LIMIT = 20
+SWEEP_SECONDS = 60.0
+FILES_DELETED = "deleted: the export's files were deleted on request"
 
 __all__ = ["Chunk", "ExportEngine", "Item", "RowSource", "StreamWriter", "find_chunk"]
 
@@ -95,6 +99,20 @@ def is_disk_full(exc: BaseException) -> bool:
 def stream_paths(task_dir: Path, stream: StreamName) -> tuple[Path, Path]:
     name = stream.value.lower()
     return task_dir / f"{name}.ndjson", task_dir / f"{name}.idx"
+
+
+class LineWriter(Protocol):
+    """Where a running task appends one stream's lines (files here; chunk rows for the
+    team server); `flush` returns what the next commit may publish."""
+
+    size: int
+    lines: int
+
+    def append(self, line: bytes) -> None: ...
+
+    def flush(self) -> Committed: ...
+
+    def close(self) -> None: ...
 
 
 class StreamWriter:
@@ -218,6 +236,8 @@ class ExportEngine:
         chunk_bytes: int = CHUNK_BYTES,
         commit_lines: int = COMMIT_LINES,
         commit_seconds: float = COMMIT_SECONDS,
+        retention: Retention | None = None,
+        sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self.tasks = tasks
         self._root = Path(data_dir) / "exports"
@@ -233,7 +253,13 @@ class ExportEngine:
         self._cancels: dict[str, threading.Event] = {}
         self._futures_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
-        tasks.recover_interrupted()
+        self._retention = retention or Retention()
+        self._sweep_lock = threading.Lock()
+        self._recover_interrupted()
+        if self._retention.limited:
+            self.sweep()
+            threading.Thread(target=self._sweep_every, args=(sweep_seconds,),
+                             name="export-retention", daemon=True).start()
 
     # -- creating and running -------------------------------------------------------------
 
@@ -266,6 +292,43 @@ class ExportEngine:
 
     def _remove_files(self, task_id: str) -> None:
         shutil.rmtree(self.task_dir(task_id), ignore_errors=True)
+
+    def delete_files(self, task_id: str, reason: str = FILES_DELETED) -> TaskRecord | None:
+        """Delete a finished task's files; it keeps its record, with empty streams and
+        `reason`. Raises ValueError for a running task (cancel it first)."""
+        task = self.tasks.get(task_id)
+        if task is None:
+            return None
+        if task.status is TaskStatus.IN_PROGRESS:
+            raise ValueError(f"taskId: task {task_id} is still running; cancel it first")
+        self._remove_files(task_id)
+        self.tasks.files_removed(task_id, reason)
+        return self.tasks.get(task_id)
+
+    def sweep(self) -> list[str]:
+        """Delete the files retention no longer keeps; returns the task ids."""
+        if not self._retention.limited:
+            return []
+        with self._sweep_lock:
+            stored = []
+            for task_dir in self._root.iterdir():
+                task = self.tasks.get(task_dir.name) if is_task_id(task_dir.name) else None
+                if task is None or task.status is TaskStatus.IN_PROGRESS:
+                    continue
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    size = sum(f.stat().st_size for f in task_dir.iterdir())
+                    stored.append(StoredExport(task.id, task.updated_at, size))
+            doomed = files_to_delete(stored, self._retention, now_ms())
+            for task_id, reason in doomed.items():
+                self.delete_files(task_id, reason)
+        return list(doomed)
+
+    def _sweep_every(self, seconds: float) -> None:
+        while not self._stopping.wait(seconds):
+            try:
+                self.sweep()
+            except Exception:  # the next sweep tries again
+                logger.exception("retention sweep failed")
 
     def cancel(self, task_id: str, wait: float = 5.0) -> TaskRecord | None:
         """Stop a running export; it ends CANCELED keeping what it wrote.
@@ -320,6 +383,10 @@ class ExportEngine:
         except Exception:
             logger.exception("export task %s: could not record that it ended %s", task_id,
                              status.value)
+        try:
+            self.sweep()
+        except Exception:
+            logger.exception("retention sweep failed")
 
     def _write_task(
         self, task_id: str, prepared: PreparedExport, cancel: threading.Event
@@ -327,7 +394,8 @@ class ExportEngine:
         task_dir = self.task_dir(task_id)
         try:
             task_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            writers = {s: StreamWriter(task_dir, s) for s in StreamName}
+            writers: dict[StreamName, LineWriter] = {
+                s: StreamWriter(task_dir, s) for s in StreamName}
         except OSError as exc:
             if is_disk_full(exc):
                 raise
@@ -353,7 +421,7 @@ class ExportEngine:
         return outcome
 
     def _write_streams(
-        self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, StreamWriter],
+        self, task_id: str, prepared: PreparedExport, writers: dict[StreamName, LineWriter],
         cancel: threading.Event,
     ) -> None:
         total = prepared.lines
@@ -386,7 +454,7 @@ class ExportEngine:
                 since_commit, last_commit = 0, time.monotonic()
 
     def _commit(
-        self, task_id: str, writers: dict[StreamName, StreamWriter], percent: float | None
+        self, task_id: str, writers: dict[StreamName, LineWriter], percent: float | None
     ) -> None:
         result = writers[StreamName.RESULT].flush()
         errors = writers[StreamName.ERRORS].flush()
@@ -452,6 +520,11 @@ class ExportEngine:
         """Stop: running tasks end FAILED (interrupted), keeping what they wrote."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        # This process is the only one running exports on this store, so whatever is still
+        # running was cut short by a stop.
         self.tasks.recover_interrupted()
 
 

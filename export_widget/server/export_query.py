@@ -14,15 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from export_widget.server.export_spec import ExportSpec, Item
+from export_widget.server.export_spec import MEDIA_TYPES, ExportSpec, Item
 from export_widget.server.rows.build import Context, Options, build_rows
-from export_widget.server.selection import Selection, select_rows
+from export_widget.server.selection import Selection, brief, select_rows
 
-MEDIA_TYPES = frozenset({
-    "AUDIO", "CONVERSATIONAL", "DICOM", "PDF", "TMS_GEO", "HTML", "IMAGE",
-    "LLM_PROMPT_CREATION", "LLM_PROMPT_RESPONSE_CREATION", "TEXT", "TMS_SIMPLE", "UNKNOWN",
-    "UNSUPPORTED", "VIDEO", "POINT_CLOUD", "LLM",
-})
 _BOOL_PARAMS = {
     "includeAttachments": "attachments",
     "includeEmbeddings": "embeddings",
@@ -45,7 +40,7 @@ def _id_list(params: dict[str, Any], key: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"params.{key}: expected a list of ids, got {value!r}")
+        raise ValueError(f"params.{key}: expected a list of ids, got {brief(value)}")
     if len(value) > MAX_PARAM_IDS:
         raise ValueError(f"params.{key}: at most {MAX_PARAM_IDS} items, got {len(value)}")
     return tuple(value)
@@ -55,18 +50,18 @@ def parse_options(spec: ExportSpec) -> Options:
     """Wire params to row options; wrong types raise ValueError naming the param."""
     params = spec.params or {}
     if not isinstance(params, dict):
-        raise ValueError(f"params: expected an object, got {params!r}")
+        raise ValueError(f"params: expected an object, got {brief(params)}")
     flags: dict[str, Any] = {}
     for wire, name in _BOOL_PARAMS.items():
         value = params.get(wire)
         if value is None:
             continue
         if not isinstance(value, bool):
-            raise ValueError(f"params.{wire}: expected true or false, got {value!r}")
+            raise ValueError(f"params.{wire}: expected true or false, got {brief(value)}")
         flags[name] = value
     override = params.get("mediaTypeOverride")
     if override is not None and (not isinstance(override, str) or override not in MEDIA_TYPES):
-        raise ValueError(f"params.mediaTypeOverride: unknown media type {override!r}")
+        raise ValueError(f"params.mediaTypeOverride: unknown media type {brief(override)}")
     project_ids = _id_list(params, "projectIds")
     model_run_ids = _id_list(params, "modelRunIds")
     if spec.kind == "project":

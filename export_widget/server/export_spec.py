@@ -16,6 +16,12 @@ from export_widget.jsontypes import Json
 ExportKind = Literal["project", "catalog", "slice", "model_run"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("project", "catalog", "slice", "model_run")
 
+MEDIA_TYPES = frozenset({
+    "AUDIO", "CONVERSATIONAL", "DICOM", "PDF", "TMS_GEO", "HTML", "IMAGE",
+    "LLM_PROMPT_CREATION", "LLM_PROMPT_RESPONSE_CREATION", "TEXT", "TMS_SIMPLE", "UNKNOWN",
+    "UNSUPPORTED", "VIDEO", "POINT_CLOUD", "LLM",
+})
+
 # One line of an export: ("row", row_json) or ("error", error_json).
 Item = tuple[str, Json]
 

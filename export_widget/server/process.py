@@ -2,7 +2,8 @@
 
 Inside a kernel the server's export threads would share the kernel's GIL with the widget's
 reader and page handlers; a child process builds rows on the other core and keeps the
-notebook responsive. The child exits with its parent, so a killed kernel leaves no server.
+notebook responsive. The child exits with its parent, so a killed kernel leaves no server
+(and, when the child made its own data directory, no files).
 
     with start_server_process(demo=True) as server:
         client = Client(api_key=server.api_key, endpoint=server.endpoint)
@@ -10,14 +11,19 @@ notebook responsive. The child exits with its parent, so a killed kernel leaves 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import deque
 from pathlib import Path
 from types import TracebackType
 
+API_KEY_ENV = "EXPORT_WIDGET_API_KEY"
 STARTUP_TIMEOUT = 120.0  # seeding a large demo (--rows) happens before the endpoint line
 
 
@@ -58,22 +64,36 @@ class ServerProcess:
         self.stop()
 
 
-def start_server_process(*, data_dir: Path, db_url: str | None = None, demo: bool = True,
-                         rows: int = 0, api_key: str | None = None,
+def start_server_process(*, data_dir: Path | None = None, db_url: str | None = None,
+                         demo: bool = True, rows: int = 0, api_key: str | None = None,
                          startup_timeout: float = STARTUP_TIMEOUT) -> ServerProcess:
     """Start the server in a child process on 127.0.0.1 and a free port; return once it
-    answers. Raises RuntimeError with the child's output if it does not start."""
+    answers. Raises RuntimeError with the child's output if it does not start.
+
+    Without `data_dir` the child works in a new temporary directory of its own and removes
+    it when it exits, also when its parent dies first. The API key reaches the child in its
+    environment, never on its command line (which every local user can read).
+    """
     key = api_key or secrets.token_urlsafe(24)
-    store = db_url or f"sqlite:///{data_dir / 'store.sqlite'}"
-    # `--opt=value`: a generated key may start with "-", which argparse would read as an option.
+    owned = data_dir is None
+    directory = Path(tempfile.mkdtemp(prefix="export-widget-demo-")) if owned else data_dir
+    assert directory is not None
+    store = db_url or f"sqlite:///{directory / 'store.sqlite'}"
     command = [sys.executable, "-m", "export_widget.cli", "serve", f"--db={store}",
-               "--port=0", f"--api-key={key}", f"--data-dir={data_dir}", "--exit-with-parent"]
+               "--port=0", f"--data-dir={directory}", "--exit-with-parent"]
+    if owned:
+        command.append("--remove-data-dir")
     if demo:
         command += ["--demo", f"--rows={rows}"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    endpoint = _read_endpoint(proc, startup_timeout)
-    return ServerProcess(proc, endpoint, key, store, data_dir)
+                            text=True, env={**os.environ, API_KEY_ENV: key})
+    try:
+        endpoint = _read_endpoint(proc, startup_timeout)
+    except RuntimeError:
+        if owned:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return ServerProcess(proc, endpoint, key, store, directory)
 
 
 def _read_endpoint(proc: subprocess.Popen[str], timeout: float) -> str:
@@ -96,7 +116,11 @@ def _read_endpoint(proc: subprocess.Popen[str], timeout: float) -> str:
     ready.wait(timeout)
     if found:
         return found[0]
-    exited = proc.poll()
+    exited = None
+    if ready.is_set():
+        # The output ended: the child is exiting; its code comes a moment after the pipe.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            exited = proc.wait(timeout=10)
     proc.kill()
     proc.wait()
     output = "\n".join(tail) or "(no output)"

@@ -11,6 +11,7 @@ so a server started again on the same ones serves the same exports.
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import socket
 import threading
@@ -28,10 +29,13 @@ from export_widget.server.api import create_app
 from export_widget.server.engine import ExportEngine
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
+from export_widget.server.retention import Retention
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
+from export_widget.server.team.leases import LEASE_SECONDS
 
 DEFAULT_DATA_DIR = Path(".export-widget")
+SECRET_ENV = "EXPORT_WIDGET_SIGNING_SECRET"
 
 
 class StoreRowSource:
@@ -77,31 +81,63 @@ class ServerParts:
 def build_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
+    retention: Retention | None = None, lease_seconds: float = LEASE_SECONDS,
 ) -> ServerParts:
-    """Open (and seed) the store, recover tasks, and build the ASGI app."""
+    """Open (and seed) the store, recover tasks, and build the ASGI app.
+
+    On SQLite this process is the only one running exports and keeps their streams in
+    `data_dir`; on PostgreSQL it is one of a team of processes sharing the database, which
+    holds the streams too (`lease_seconds`: how long a dead process's exports wait before
+    another process takes them over)."""
     from export_widget.server.demo.media import render_media
     from export_widget.server.store import open_store
     from export_widget.server.workspace import Workspace
 
     directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    # The store and the exports hold the workspace's data: only their owner reads them.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if db_url is None:
+        store_file = (directory / "store.sqlite").resolve()
+        os.close(os.open(store_file, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite keeps the mode
     url = db_url or f"sqlite:///{(directory / 'store.sqlite').resolve()}"
     store = open_store(url)
     if demo:
         from export_widget.server.demo.seed import seed_demo
 
         seed_demo(store, rows=rows)
-    key = api_key or f"ew_{secrets.token_urlsafe(24)}"
+    key = api_key or new_api_key()
     workspace = Workspace(store)
-    engine = ExportEngine(TaskStore(store), directory, StoreRowSource(store), workers=workers)
+    engine = _export_engine(store, directory, workers, retention, lease_seconds)
     state = ApiState(
         workspace=workspace,
         engine=engine,
-        signer=ChunkSigner(load_or_create_secret(directory), max_age=link_max_age),
+        signer=ChunkSigner(signing_secret(directory), max_age=link_max_age),
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
                        api_key=key)
+
+
+def new_api_key() -> str:
+    return f"ew_{secrets.token_urlsafe(24)}"
+
+
+def _export_engine(store: Engine, directory: Path, workers: int, retention: Retention | None,
+                   lease_seconds: float) -> ExportEngine:
+    tasks, source = TaskStore(store), StoreRowSource(store)
+    if store.dialect.name != "postgresql":
+        return ExportEngine(tasks, directory, source, workers=workers, retention=retention)
+    from export_widget.server.team.engine import TeamExportEngine
+
+    return TeamExportEngine(tasks, store, directory, source, retention=retention,
+                            workers=workers, lease_seconds=lease_seconds)
+
+
+def signing_secret(directory: Path) -> bytes:
+    """The chunk-URL signing secret: $EXPORT_WIDGET_SIGNING_SECRET when set (every process
+    of a team server must sign alike), else the one kept in the data dir."""
+    shared = os.environ.get(SECRET_ENV, "").strip()
+    return shared.encode() if shared else load_or_create_secret(directory)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -160,10 +196,11 @@ class LocalServer:
 def start_local_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, host: str = "127.0.0.1",
     port: int = 0, api_key: str | None = None, data_dir: str | Path | None = None,
+    retention: Retention | None = None,
 ) -> LocalServer:
     """Start the server in a daemon thread and return once it accepts connections."""
     parts = build_server(db_url=db_url, demo=demo, rows=rows, api_key=api_key,
-                         data_dir=data_dir)
+                         data_dir=data_dir, retention=retention)
     chosen = port or free_port(host)
     config = uvicorn.Config(parts.app, host=host, port=chosen, log_level="warning",
                             access_log=False, lifespan="off")

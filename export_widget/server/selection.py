@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, se
 
 from export_widget.jsontypes import Json
 from export_widget.server import store
-from export_widget.server.export_spec import EXPORT_KINDS
+from export_widget.server.export_spec import EXPORT_KINDS, MEDIA_TYPES
 from export_widget.server.rows.times import datetime_to_ms
 
 data_rows = store.data_rows
@@ -27,17 +27,26 @@ project_rows = store.project_rows
 
 STATUS_BY_WIRE = {"InReview": "IN_REVIEW", "InRework": "IN_REWORK", "Done": "DONE"}
 MAX_FILTER_IDS = 2_000  # ids or global keys in one filter item
+MAX_FILTER_ITEMS = 20  # the SDK sends at most six
+MAX_QUERY_IDS = 10_000  # in all items: each id is one SQL parameter
+MAX_ID_LENGTH = 1_000  # global keys are the longest ids
 QUERY_FIELD = "filters.searchQuery.query"
 _TARGET_FIELD = {"project": "filters.projectId", "slice": "filters.sliceId",
                  "model_run": "filters.modelRunId"}
 _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
+def brief(value: Any, limit: int = 60) -> str:
+    """A value as an error message shows it: its repr, cut short (inputs may be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _zone(name: str | None, where: str) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{where}: unknown timezone {name!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"{where}: unknown timezone {brief(name)}") from exc
 
 
 def parse_time(value: Any, tz_name: str | None, where: str) -> int:
@@ -45,7 +54,7 @@ def parse_time(value: Any, tz_name: str | None, where: str) -> int:
     time, both in `tz_name`; ISO 8601 with an offset (`+0530`, `+05:30`, `Z`) is read by its
     own offset."""
     if not isinstance(value, str):
-        raise ValueError(f"{where}: expected a date string, got {value!r}")
+        raise ValueError(f"{where}: expected a date string, got {brief(value)}")
     for fmt in _NAIVE_FORMATS:
         try:
             naive = datetime.strptime(value, fmt)
@@ -58,7 +67,7 @@ def parse_time(value: Any, tz_name: str | None, where: str) -> int:
         parsed = None
     if parsed is None:
         raise ValueError(
-            f'{where}: Incorrect format for: {value}. Format must be "YYYY-MM-DD" or '
+            f'{where}: Incorrect format for: {value[:60]}. Format must be "YYYY-MM-DD" or '
             '"YYYY-MM-DD hh:mm:ss" or ISO 8061 format "YYYY-MM-DDThh:mm:ss±hhmm"'
         )
     if parsed.tzinfo is None:
@@ -72,6 +81,9 @@ def time_range(item: Json, default_tz: str | None, where: str) -> tuple[int | No
     if not isinstance(spec, dict):
         raise ValueError(f"{where}.value: expected an object with operator and value")
     tz = spec.get("timezone") or default_tz
+    if tz is not None and not isinstance(tz, str):
+        raise ValueError(f"{where}.value.timezone: expected a timezone name such as 'UTC', "
+                         f"got {brief(tz)}")
     op = spec.get("operator")
     raw = spec.get("value")
     if op == "BETWEEN":
@@ -84,7 +96,7 @@ def time_range(item: Json, default_tz: str | None, where: str) -> tuple[int | No
         return None, parse_time(raw, tz, where)
     raise ValueError(
         f"{where}.value.operator: expected BETWEEN, GREATER_THAN_OR_EQUAL or "
-        f"LESS_THAN_OR_EQUAL, got {op!r}"
+        f"LESS_THAN_OR_EQUAL, got {brief(op)}"
     )
 
 
@@ -100,11 +112,14 @@ def _between(col: Any, lo: int | None, hi: int | None) -> ColumnElement[bool]:
 def _ids(item: Json, where: str) -> list[str]:
     ids = item.get("ids")
     if item.get("operator", "is") != "is":
-        raise ValueError(f"{where}.operator: only 'is' is supported, got {item.get('operator')!r}")
+        raise ValueError(f"{where}.operator: only 'is' is supported, got "
+                         f"{brief(item.get('operator'))}")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise ValueError(f"{where}.ids: expected a non-empty list of strings")
     if len(ids) > MAX_FILTER_IDS:
         raise ValueError(f"{where}.ids: at most {MAX_FILTER_IDS:,} items, got {len(ids):,}")
+    if not all(0 < len(i) <= MAX_ID_LENGTH for i in ids):
+        raise ValueError(f"{where}.ids: each id holds 1 to {MAX_ID_LENGTH} characters")
     return list(dict.fromkeys(ids))
 
 
@@ -140,7 +155,8 @@ class Selection:
 class _Builder:
     def __init__(self, conn: Connection, kind: str, target_id: str, tz: str | None) -> None:
         if kind not in EXPORT_KINDS:
-            raise ValueError(f"kind: expected one of {', '.join(EXPORT_KINDS)}, got {kind!r}")
+            raise ValueError(f"kind: expected one of {', '.join(EXPORT_KINDS)}, got "
+                             f"{brief(kind)}")
         if kind != "catalog" and not target_id:
             raise ValueError(f"{_TARGET_FIELD[kind]}: a {kind} export needs its id")
         self.conn = conn
@@ -166,7 +182,7 @@ class _Builder:
         """Rows that are members of the target (a project's or a model run's rows)."""
         target = self.sel.target_id
         if self.conn.execute(select(owners.c.id).where(owners.c.id == target)).first() is None:
-            raise ValueError(f"{_TARGET_FIELD[self.sel.kind]}: no {noun} with id {target!r}")
+            raise ValueError(f"{_TARGET_FIELD[self.sel.kind]}: no {noun} with id {brief(target)}")
         self.sel.key = members.c.data_row_pk
         self.sel.source = members.join(data_rows, data_rows.c.pk == members.c.data_row_pk)
         self.members = members
@@ -180,7 +196,7 @@ class _Builder:
                                 .where(store.slices.c.id == self.sel.target_id)).first()
         if row is None:
             raise ValueError(f"{_TARGET_FIELD['slice']}: no catalog slice with id "
-                             f"{self.sel.target_id!r}")
+                             f"{brief(self.sel.target_id)}")
         items = orjson.loads(row.filter)
         if not isinstance(items, list):
             raise ValueError(f"slice {self.sel.target_id}: saved filter is not a list")
@@ -190,7 +206,7 @@ class _Builder:
 
     def item(self, item: Any, where: str) -> None:
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-            raise ValueError(f"{where}: expected an object with a 'type', got {item!r}")
+            raise ValueError(f"{where}: expected an object with a 'type', got {brief(item)}")
         kind = item["type"]
         where = f"{where} ({kind})"
         if kind == "data_row_last_activity_at":
@@ -214,20 +230,22 @@ class _Builder:
             self.status_item("TO_LABEL")
         elif kind == "task_queue_status":
             status = item.get("status")
-            if status not in STATUS_BY_WIRE:
+            if not isinstance(status, str) or status not in STATUS_BY_WIRE:
                 raise ValueError(f"{where}.status: expected one of 'InReview', 'InRework' or "
-                                 f"'Done', got {status!r}")
+                                 f"'Done', got {brief(status)}")
             self.status_item(STATUS_BY_WIRE[status])
         elif kind == "media_type":
             values = item.get("values")
-            if not isinstance(values, list) or not values:
-                raise ValueError(f"{where}.values: expected a non-empty list of media types")
+            if (not isinstance(values, list) or not values
+                    or not all(isinstance(v, str) and v in MEDIA_TYPES for v in values)):
+                raise ValueError(f"{where}.values: expected a non-empty list of media types "
+                                 f"such as 'IMAGE', got {brief(values)}")
             self.uses_rows = True
             self.sel.conditions.append(data_rows.c.media_type.in_(values))
         elif kind == "metadata":
             self.metadata_item(item, where)
         else:
-            raise ValueError(f"{where}: unknown filter item type {kind!r}")
+            raise ValueError(f"{where}: unknown filter item type {brief(kind)}")
 
     def id_item(self, kind: str, ids: list[str]) -> None:
         col = data_rows.c.id if kind == "data_row_id" else data_rows.c.global_key
@@ -291,6 +309,12 @@ def select_rows(conn: Connection, kind: str, target_id: str | None,
         raise ValueError(f"{QUERY_FIELD}: expected a list of filter items, got "
                          f"{type(query).__name__}")
     items = list(query or [])
+    if len(items) > MAX_FILTER_ITEMS:
+        raise ValueError(f"{QUERY_FIELD}: at most {MAX_FILTER_ITEMS} filter items, got "
+                         f"{len(items):,}")
+    if sum(len(i["ids"]) for i in items if isinstance(i, dict) and isinstance(
+            i.get("ids"), list)) > MAX_QUERY_IDS:
+        raise ValueError(f"{QUERY_FIELD}: at most {MAX_QUERY_IDS:,} ids in all filter items")
     if kind == "project":
         builder.project_scope()
     elif kind == "model_run":

@@ -34,16 +34,26 @@ class ChunkGrant:
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
-    """The signing secret kept in the data dir (0600), so URLs outlive a restart."""
+    """The signing secret kept in the data dir (0600), so URLs outlive a restart.
+
+    Processes starting together on one data dir agree on one secret: it is written to a
+    file of its own, then linked into place, which fails for all but the first."""
     path = Path(data_dir) / "signing.key"
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        secret = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secret)
-        return secret
+        pass
+    draft = path.with_name(f"signing.key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_bytes()
 
 
 class ChunkSigner:

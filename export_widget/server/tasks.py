@@ -14,6 +14,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     Float,
     Index,
@@ -39,6 +41,7 @@ from export_widget.server.export_spec import ExportSpec
 TASK_TYPE = "export-data-rows"
 INTERRUPTED = "interrupted: the server stopped while this export was running"
 CANCELED_BY_USER = "canceled: stopped on request; the lines written so far are kept"
+CREATE_LOCK_KEY = 0x6578_7077  # the PostgreSQL advisory lock that serializes task creation
 
 task_metadata = MetaData()
 
@@ -205,11 +208,17 @@ class TaskStore:
             return int(result.rowcount or 0)
 
     def create(
-        self, spec: ExportSpec, *, project_limit: int, organization_limit: int
+        self, spec: ExportSpec, *, project_limit: int, organization_limit: int,
+        along: Callable[[Connection, str], None] | None = None,
     ) -> TaskRecord:
-        """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits."""
+        """Insert a new IN_PROGRESS task, or raise TaskLimitError past the running limits.
+
+        `along(conn, task_id)` writes what must exist with the task, in its transaction."""
         project_id = spec.project_id
         with self._create_lock, self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Server processes sharing the database share the limits too.
+                conn.execute(select(func.pg_advisory_xact_lock(CREATE_LOCK_KEY)))
             running = export_tasks.c.status == TaskStatus.IN_PROGRESS.value
             org_running = conn.execute(
                 select(func.count()).select_from(export_tasks).where(running)
@@ -257,6 +266,8 @@ class TaskStore:
                     errors_lines=0,
                 )
             )
+            if along is not None:
+                along(conn, task_id)
         task = self.get(task_id)
         assert task is not None
         return task
@@ -300,6 +311,12 @@ class TaskStore:
                     updated_at=now_ms(),
                 )
             )
+
+    def files_removed(self, task_id: str, reason: str) -> None:
+        """Record that a finished task's files are gone: its streams read as empty."""
+        with self._engine.begin() as conn:
+            conn.execute(update(export_tasks).where(export_tasks.c.id == task_id)
+                         .values(failure_reason=reason, updated_at=now_ms(), **_NO_STREAMS))
 
     def finish(self, task_id: str, status: TaskStatus, reason: str | None = None, *,
                clear_streams: bool = False) -> None:

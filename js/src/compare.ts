@@ -28,6 +28,31 @@ function pct(v: number | null): string {
   return v === null || v === undefined ? "—" : `${(100 * v).toFixed(1)}%`;
 }
 
+/** Open the parts of a row's tree that hold its changes: each project (or run) and, below
+ * it, its status details or its labels; the metadata when that changed. */
+function openWhereChanged(box: HTMLElement, kinds: Set<string>): void {
+  const open = (li: Element | null): void => {
+    const arrow = li?.querySelector(":scope > .ew-line > .ew-arrow");
+    if (arrow instanceof HTMLButtonElement && arrow.getAttribute("aria-expanded") === "false") arrow.click();
+  };
+  const children = (path: string): Element[] =>
+    [...box.querySelectorAll(`li[data-path^="${path}."]`)].filter((li) => {
+      const rest = (li.getAttribute("data-path") ?? "").slice(path.length + 1);
+      return rest !== "" && !rest.includes(".") && !rest.includes("[");
+    });
+  const labels = [...kinds].some((k) => /^(label|annotation|review)_/.test(k));
+  for (const top of ["row.projects", "row.experiments"]) {
+    open(box.querySelector(`li[data-path="${top}"]`));
+    for (const child of children(top)) {
+      open(child);
+      const path = child.getAttribute("data-path") ?? "";
+      if (kinds.has("workflow_status")) open(box.querySelector(`li[data-path="${path}.project_details"]`));
+      if (labels) open(box.querySelector(`li[data-path="${path}.labels"]`));
+    }
+  }
+  if (kinds.has("metadata")) open(box.querySelector('li[data-path="row.metadata_fields"]'));
+}
+
 export class CompareView {
   readonly el: HTMLElement;
   private readonly title: HTMLElement;
@@ -217,6 +242,7 @@ export class CompareView {
           );
         }),
       );
+      const kinds = new Set(reply.changes.map((c) => c.kind));
       const side = (label: string, raw: string | null): HTMLElement => {
         const box = h("div", { class: "ew-side" }, h("div", { class: "ew-side-title", text: label }));
         if (raw === null) {
@@ -226,6 +252,7 @@ export class CompareView {
         const node = new TreeNode(JSON.parse(raw), "row", "row", (_kind, text) => void copyText(text), true);
         node.expand();
         box.append(h("ol", { class: "ew-rows", role: "tree", "aria-label": `Row in ${label}` }, node.el));
+        openWhereChanged(box, kinds);
         return box;
       };
       this.detail.replaceChildren(

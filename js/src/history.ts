@@ -130,9 +130,14 @@ export class HistoryPanel {
       if (id !== null && !ids.has(id)) this.picked[slot] = null;
     }
     const n = this.entries.length;
+    const limits = [
+      reply.max_entries === null ? "" : `the newest ${fmtInt(reply.max_entries)}`,
+      reply.max_bytes === null ? "" : `at most ${fmtBytes(reply.max_bytes)}`,
+    ].filter(Boolean);
+    const keeps = limits.length ? ` (keeps ${limits.join(", ")})` : "";
     setText(
       this.usage,
-      `${fmtInt(n)} export${n === 1 ? "" : "s"}, ${fmtBytes(reply.disk_bytes)} on disk · ${reply.directory}`,
+      `${fmtInt(n)} export${n === 1 ? "" : "s"}, ${fmtBytes(reply.disk_bytes)} on disk${keeps} · ${reply.directory}`,
     );
     this.render();
   }

@@ -10,7 +10,13 @@ export interface PartContext {
   readonly rpc: Rpc;
   /** Listen to a model event for the life of the view: removed when the view goes. */
   on(event: string, callback: () => void): void;
+  /** Events between the parts of one view, e.g. `select-line` (detail: 0-based line) when a
+   * Table row is clicked and the viewer should show that row. */
+  readonly events: EventTarget;
 }
+
+/** The 0-based line a `select-line` event asks the viewer to show. */
+export type SelectLine = CustomEvent<{ line: number }>;
 
 export interface Part {
   readonly el: HTMLElement;

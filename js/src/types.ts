@@ -79,6 +79,84 @@ export type Validation = Record<string, string>;
 export type CodeFlavour = "client" | "sdk";
 /** The form as Python, per flavour (the kernel writes the `code` trait). */
 export type CodeTexts = Record<CodeFlavour, string>;
+// -- find, tabulate, save (export_widget/messages.py, second half) ----------------------------
+
+export type SearchKind = "text" | "sql";
+export type SearchState = "idle" | "running" | "waiting" | "done" | "failed" | "cancelled";
+
+/** The `search` trait: written only by the kernel's search worker. */
+export interface SearchStatus {
+  id: string;
+  kind: SearchKind | "";
+  query: string;
+  state: SearchState;
+  scanned: number;
+  total: number;
+  matches: number;
+  message: string;
+  seq: number;
+}
+
+export type Grain = "label" | "annotation" | "classification";
+export type Cell = string | number | boolean | null;
+
+export interface TableColumn {
+  name: string;
+  type: "text" | "number" | "time";
+}
+
+export interface TablePage {
+  type: "table_page";
+  id: string;
+  grain: Grain;
+  state: "building" | "ready" | "failed";
+  building: boolean;
+  message: string;
+  done: number;
+  of: number;
+  columns: TableColumn[];
+  rows: Cell[][];
+  offset: number;
+  matched: number;
+  total: number;
+  lines: number;
+  spool_lines: number;
+  sort: string;
+  descending: boolean;
+}
+
+export interface MatchPage {
+  type: "match_page";
+  id: string;
+  search_id: string;
+  index: number;
+  matches: number;
+  total: number;
+  numbers: number[];
+  lines: string[];
+}
+
+export type SaveWhat = "rows" | "matches" | "table";
+export type SaveFormat = "ndjson" | "csv" | "parquet" | "coco";
+
+/** Pushed by the kernel (no request id): one piece of a download, its bytes in buffers[0]. */
+export interface SavePiece {
+  type: "save_piece";
+  save_id: string;
+  request_id: string;
+  index: number;
+  pieces: number;
+  size: number;
+  name: string;
+  mime: string;
+}
+
+export interface SaveFailed {
+  type: "save_failed";
+  save_id: string;
+  request_id: string;
+  message: string;
+}
 
 export interface WidgetModel {
   config: ExportConfig;
@@ -86,6 +164,7 @@ export interface WidgetModel {
   catalog: Catalog;
   validation: Validation;
   code: CodeTexts;
+  search: SearchStatus;
 }
 
 export type Request =
@@ -94,6 +173,22 @@ export type Request =
   | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number }
   | { type: "code"; id: string; source: string }
+  | { type: "find"; id: string; kind: SearchKind; query: string }
+  | { type: "find_cancel"; id: string }
+  | { type: "find_clear"; id: string }
+  | { type: "match_page"; id: string; n: number; index?: number; line?: number }
+  | {
+      type: "table_page";
+      id: string;
+      grain: Grain;
+      offset: number;
+      n: number;
+      sort: string;
+      descending: boolean;
+      filters: Record<string, string>;
+      rebuild: boolean;
+    }
+  | { type: "save"; id: string; what: SaveWhat; format: SaveFormat; grain: Grain; only_matches: boolean }
   | { type: "history_list"; id: string }
   | { type: "history_open" | "history_delete" | "history_resume"; id: string; entry: string }
   | { type: "attach"; id: string; task_id: string }
@@ -106,6 +201,10 @@ export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
   | { type: "error"; id: string; message: string }
+  | { type: "find"; id: string; ok: boolean; message: string; search_id: string }
+  | { type: "save"; id: string; ok: boolean; message: string; save_id: string; name: string }
+  | MatchPage
+  | TablePage
   | {
       type: "code";
       id: string;

@@ -1,11 +1,14 @@
 // The row viewer: one page of the kernel's spool at a time, as JSON trees. Pages are asked
 // for by line; the kernel answers from disk, so the browser never holds the whole export.
+// While a search is active (the `search` trait), the Rows tab pages over its matches only,
+// each row still under its own line number.
 
 import { copyText, fmtInt, h, setText, uid } from "./dom";
-import type { Part, PartContext } from "./part";
+import type { Part, PartContext, SelectLine } from "./part";
 import type { Rpc } from "./rpc";
+import { searchOf } from "./search";
 import { type CopyKind, TreeNode } from "./tree";
-import type { Reply, Status, StreamName } from "./types";
+import type { MatchPage, Reply, SearchStatus, Status, StreamName } from "./types";
 
 const SIZES = [10, 25, 50, 100, 200];
 
@@ -33,6 +36,11 @@ export class Viewer {
   private readonly note: HTMLElement;
   private nodes: TreeNode[] = [];
   private shownKey = "";
+  /** The search whose matches the Rows tab shows, or null: every row. */
+  private filter: SearchStatus | null = null;
+  private matchIndex = 0; // position of the page's first match among all matches
+  private exactLine: number | null = null; // a line asked for by a click, shown even if no match
+  private lone: number | null = null; // that line, on screen alone: it did not match
 
   constructor(private readonly rpc: Rpc) {
     const panelId = uid("panel");
@@ -78,17 +86,16 @@ export class Viewer {
       placeholder: "line",
     });
     this.buttons.first.addEventListener("click", () => this.load(0));
-    this.buttons.prev.addEventListener("click", () => this.load(Math.max(0, this.current.line - this.size)));
-    this.buttons.next.addEventListener("click", () => this.load(this.current.line + this.size));
-    this.buttons.last.addEventListener("click", () => this.load(Math.max(0, this.current.total - this.size)));
+    this.buttons.prev.addEventListener("click", () => this.load(Math.max(0, this.position - this.size)));
+    this.buttons.next.addEventListener("click", () => this.load(this.position + this.size));
+    this.buttons.last.addEventListener("click", () => this.load(Math.max(0, this.count - this.size)));
     const go = (): void => {
       const n = Math.floor(Number(this.goInput.value));
       if (!Number.isFinite(n) || n < 1) {
         setText(this.note, "Line numbers start at 1.");
         return;
       }
-      this.current.focusLine = n - 1;
-      this.load(n - 1);
+      this.goTo(n - 1, false);
     };
     this.buttons.go.addEventListener("click", go);
     this.goInput.addEventListener("keydown", (e) => {
@@ -135,6 +142,50 @@ export class Viewer {
     return this.state[this.stream];
   }
 
+  /** True while the Rows tab shows only a search's matches. */
+  private get filtered(): boolean {
+    return this.filter !== null && this.stream === "result";
+  }
+
+  /** Where the page starts: a line, or a match index when filtered. */
+  private get position(): number {
+    return this.filtered ? this.matchIndex : this.current.line;
+  }
+
+  /** What the pager pages over: lines, or matches when filtered. */
+  private get count(): number {
+    return this.filter !== null && this.filtered ? this.filter.matches : this.current.total;
+  }
+
+  /** Show 0-based `line`. `exact`: a row picked elsewhere (the Table), shown even when it is
+   * not among the matches; otherwise (go to line) the matches from that line on. */
+  goTo(line: number, exact: boolean): void {
+    if (exact && this.stream !== "result") this.show("result");
+    this.current.focusLine = line;
+    this.exactLine = exact ? line : null;
+    this.lone = null;
+    if (this.filtered) this.requestMatches({ line });
+    else this.requestLines(line);
+  }
+
+  /** New `search` trait: page over its matches, or over every row again. */
+  setSearch(s: SearchStatus): void {
+    const shows = s.id !== "" && s.state !== "idle" && s.state !== "failed";
+    const before = this.filter;
+    this.filter = shows ? s : null;
+    if (this.lone !== null && before?.id === s.id) return; // the lone row stays while matches grow
+    if (!before && !shows) return;
+    if (!shows || !before || before.id !== s.id) {
+      this.matchIndex = 0;
+      this.shownKey = "";
+      if (this.stream === "result") this.load(0);
+      return;
+    }
+    const pageFull = this.nodes.length >= this.size;
+    if (this.stream === "result" && s.matches !== before.matches && !pageFull) this.load(this.matchIndex);
+    else this.renderPager();
+  }
+
   show(stream: StreamName): void {
     this.stream = stream;
     for (const [name, tab] of this.tabs) tab.setAttribute("aria-selected", String(name === stream));
@@ -157,11 +208,20 @@ export class Viewer {
     if (errorsTab) setText(errorsTab, `Errors (${fmtInt(this.state.errors.total)})`);
     const cur = this.current;
     const pageFull = this.nodes.length >= this.size;
-    if (cur.total !== before && !pageFull && cur.line < cur.total) this.load(cur.line);
+    // Filtered pages grow with the search's matches instead (setSearch).
+    if (!this.filtered && cur.total !== before && !pageFull && cur.line < cur.total) this.load(cur.line);
     else this.renderPager();
   }
 
-  load(line: number): void {
+  /** Load the page at `position`: a line, or a match index while filtered. */
+  load(position: number): void {
+    this.exactLine = null;
+    this.lone = null;
+    if (this.filtered) this.requestMatches({ index: Math.max(0, position) });
+    else this.requestLines(position);
+  }
+
+  private requestLines(line: number): void {
     const n = this.size;
     const stream = this.stream;
     this.panel.setAttribute("aria-busy", "true");
@@ -170,10 +230,59 @@ export class Viewer {
     });
   }
 
+  private requestMatches(at: { index: number } | { line: number }): void {
+    this.panel.setAttribute("aria-busy", "true");
+    // The same channel as line pages: whichever was asked for last wins.
+    this.rpc.request("page", { type: "match_page", n: this.size, ...at }, (reply) => this.receive(reply));
+  }
+
+  private receiveMatches(reply: MatchPage): void {
+    const wanted = this.current.focusLine;
+    if (this.exactLine !== null && reply.numbers[0] !== this.exactLine) {
+      // A row picked in the Table that the search did not match: show it on its own line.
+      setText(this.note, `Line ${fmtInt(this.exactLine + 1)} does not match the search; shown on its own.`);
+      this.lone = this.exactLine;
+      this.exactLine = null;
+      this.requestLines(this.lone);
+      return;
+    }
+    this.exactLine = null;
+    if (this.filter) this.filter = { ...this.filter, matches: reply.matches };
+    this.matchIndex = reply.index;
+    this.state.result.total = Math.max(this.state.result.total, reply.total);
+    const note =
+      wanted !== null && reply.numbers.length > 0 && reply.numbers[0] !== wanted
+        ? `Line ${fmtInt(wanted + 1)} does not match; the matches from line ${fmtInt((reply.numbers[0] ?? 0) + 1)} on.`
+        : wanted !== null && reply.numbers.length === 0
+          ? `No match at or after line ${fmtInt(wanted + 1)}.`
+          : "";
+    setText(this.note, note);
+    const key = `match:${reply.search_id}:${reply.index}:${reply.numbers.join(",")}`;
+    if (key !== this.shownKey) {
+      this.shownKey = key;
+      this.renderRows(reply.numbers, reply.lines);
+    }
+    this.focus(reply.numbers[0] === wanted ? 0 : -1);
+    this.current.focusLine = null;
+    this.renderPager();
+  }
+
+  private focus(index: number): void {
+    const node = this.nodes[index];
+    if (node) {
+      node.el.classList.add("ew-focus");
+      node.el.scrollIntoView?.({ block: "nearest" });
+    }
+  }
+
   private receive(reply: Reply): void {
     this.panel.removeAttribute("aria-busy");
     if (reply.type === "error") {
       setText(this.note, reply.message);
+      return;
+    }
+    if (reply.type === "match_page") {
+      if (this.filtered) this.receiveMatches(reply);
       return;
     }
     if (reply.type !== "page" || reply.stream !== this.stream) return;
@@ -185,26 +294,24 @@ export class Viewer {
       this.renderPager();
       return;
     }
-    setText(this.note, "");
+    if (this.lone === null) setText(this.note, "");
     tab.line = reply.line;
     const key = `${reply.stream}:${reply.line}:${reply.lines.length}`;
     if (key !== this.shownKey) {
       this.shownKey = key;
-      this.renderRows(reply.line, reply.lines);
+      this.renderRows(
+        reply.lines.map((_, i) => reply.line + i),
+        reply.lines,
+      );
     }
     if (tab.focusLine !== null) {
-      const idx = tab.focusLine - reply.line;
-      const node = this.nodes[idx];
-      if (node) {
-        node.el.classList.add("ew-focus");
-        node.el.scrollIntoView?.({ block: "nearest" });
-      }
+      this.focus(tab.focusLine - reply.line);
       tab.focusLine = null;
     }
     this.renderPager();
   }
 
-  private renderRows(first: number, lines: string[]): void {
+  private renderRows(numbers: number[], lines: string[]): void {
     const copy = (kind: CopyKind, text: string, path: string): void => this.onCopy(kind, text, path);
     this.nodes = lines.map((text, i) => {
       let value: unknown;
@@ -213,15 +320,17 @@ export class Viewer {
       } catch {
         value = text; // shown as a string: the line is not JSON
       }
-      const node = new TreeNode(value, `Line ${fmtInt(first + i + 1)}`, "$", copy, true, rowHint(value));
-      node.el.dataset.line = String(first + i + 1);
+      const number = numbers[i] ?? 0;
+      const node = new TreeNode(value, `Line ${fmtInt(number + 1)}`, "$", copy, true, rowHint(value));
+      node.el.dataset.line = String(number + 1);
       node.el.classList.add("ew-row-node");
       node.expand();
       return node;
     });
     this.list.replaceChildren(...this.nodes.map((n) => n.el));
     if (lines.length === 0) {
-      this.list.append(h("li", { class: "ew-empty", text: this.stream === "result" ? "No rows yet." : "No errors." }));
+      const empty = this.filtered ? "No matching rows." : this.stream === "result" ? "No rows yet." : "No errors.";
+      this.list.append(h("li", { class: "ew-empty", text: empty }));
     }
   }
 
@@ -233,29 +342,44 @@ export class Viewer {
   }
 
   private renderPager(): void {
-    const { line, total } = this.current;
     const shown = this.nodes.length;
-    setText(
-      this.range,
-      total === 0 && shown === 0
-        ? "No lines"
-        : `Lines ${fmtInt(line + 1)}–${fmtInt(line + shown)} of ${fmtInt(Math.max(total, line + shown))}`,
-    );
-    this.buttons.first.disabled = line === 0;
-    this.buttons.prev.disabled = line === 0;
-    this.buttons.next.disabled = line + this.size >= total;
-    this.buttons.last.disabled = line + this.size >= total;
+    const position = this.position;
+    const count = this.count;
+    const total = this.current.total;
+    let text: string;
+    if (this.filtered && this.lone !== null) {
+      text = `Line ${fmtInt(this.lone + 1)}, not a match; the pager goes back to the matches`;
+    } else if (this.filtered) {
+      text =
+        count === 0 ? "No matches" : `Matches ${fmtInt(position + 1)}–${fmtInt(position + shown)} of ${fmtInt(count)}`;
+    } else {
+      const line = this.current.line;
+      text =
+        total === 0 && shown === 0
+          ? "No lines"
+          : `Lines ${fmtInt(line + 1)}–${fmtInt(line + shown)} of ${fmtInt(Math.max(total, line + shown))}`;
+    }
+    setText(this.range, text);
+    this.buttons.first.disabled = position === 0;
+    this.buttons.prev.disabled = position === 0;
+    this.buttons.next.disabled = position + this.size >= count;
+    this.buttons.last.disabled = position + this.size >= count;
     this.goInput.max = String(Math.max(1, total));
   }
 }
 
-export function mountViewer({ model, rpc, on }: PartContext): Part {
+export function mountViewer({ model, rpc, on, events }: PartContext): Part {
   const viewer = new Viewer(rpc);
   const onStatus = (): void => viewer.update(model.get("status"));
   on("change:status", onStatus);
+  on("change:search", () => viewer.setSearch(searchOf(model)));
   onStatus();
-  viewer.load(0);
-  return viewer;
+  const search = searchOf(model);
+  if (search.state !== "idle") viewer.setSearch(search);
+  else viewer.load(0);
+  const onSelect = (event: Event): void => viewer.goTo((event as SelectLine).detail.line, true);
+  events.addEventListener("select-line", onSelect);
+  return { el: viewer.el, dispose: () => events.removeEventListener("select-line", onSelect) };
 }
 
 /** A short name for a row header: its global key, external id or id, when it has one. */

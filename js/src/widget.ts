@@ -10,13 +10,26 @@ import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
+import { mountSave } from "./save";
+import { mountSearch } from "./search";
+import { mountTable } from "./table";
 import type { Model, WidgetModel } from "./types";
 import { mountViewer } from "./viewer";
 
 // The widget is a column of parts, top to bottom. A new panel is a new file exporting a
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
-const PARTS: MountPart[] = [mountFold, mountControls, mountCode, mountProgress, mountViewer, mountHistory];
+const PARTS: MountPart[] = [
+  mountFold,
+  mountControls,
+  mountCode,
+  mountProgress,
+  mountSearch,
+  mountViewer,
+  mountTable,
+  mountSave,
+  mountHistory,
+];
 
 export function renderWidget(model: Model, el: HTMLElement): () => void {
   const rpc = new Rpc(model);
@@ -24,6 +37,7 @@ export function renderWidget(model: Model, el: HTMLElement): () => void {
   const context: PartContext = {
     model,
     rpc,
+    events: new EventTarget(),
     on(event, callback) {
       model.on(event, callback);
       listeners.push([event, callback]);

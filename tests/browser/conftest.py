@@ -83,6 +83,48 @@ REPORT_HISTORY = """\
 print("KERNEL=" + json.dumps({"entry": w.entry.id if w.entry else None,
                               "state": w.status["state"], "rows": w.status["rows"],
                               "entries": list(w.history()["id"])}))"""
+SETUP_INSPECT = """\
+import hashlib, json, pathlib
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server.runner import start_local_server
+d = pathlib.Path("inspect-home").resolve()  # beside the notebook, in the test's temp dir
+srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, data_dir=d)
+client = Client(api_key=srv.api_key, endpoint=srv.endpoint)
+w = ExportWidget(client, history=d / "history")
+pid = next(p["id"] for p in w.catalog["projects"] if p["name"] == "Street Scenes Annotation")
+w.start({"scope": "project", "target_id": pid, "filters": {},
+         "params": {"label_details": True, "project_details": True}})
+w.wait(60)
+w"""
+
+REPORT_INSPECT = """\
+SQL = "FROM annotations WHERE feature_name = 'car' AND width < 100"
+spool = w.session.rows
+cars = w.labels_frame("annotation").query("feature_name == 'car'")
+cars = cars.sort_values("area", ascending=False, kind="stable")
+print("KERNEL=" + json.dumps({
+    "rows": w.status["rows"], "reject": w.find("reject"), "sql": w.find(sql=SQL),
+    "labels": len(w.labels_frame("label")), "annotations": len(w.labels_frame("annotation")),
+    "answers": len(w.labels_frame("classification")), "search": w.search,
+    "top_car_line": int(cars["line"].iloc[0]),
+    "sha256": hashlib.sha256(spool.data_path.read_bytes()[:spool.size]).hexdigest(),
+    "coco": w.save(d / "check.coco.json")["annotations"]}))"""
+
+SETUP_RUN = """\
+w2 = ExportWidget(client, history=d / "history")
+run = next(r for r in w2.catalog["model_runs"] if r["name"] == "baseline-v1")
+w2.start({"scope": "model_run", "target_id": run["id"], "params": {"predictions": True},
+          "filters": {}})
+w2.wait(60)
+w2"""
+
+REPORT_RUN = """\
+frame = w2.labels_frame("annotation")
+picked = frame[(frame["source"] == "prediction") & (frame["feature_name"] == "car")]
+picked = picked.sort_values("area", ascending=False, kind="stable")
+print("KERNEL=" + json.dumps({"count": len(picked), "top_line": int(picked["line"].iloc[0]),
+                              "rows": w2.status["rows"]}))"""
 
 REPORT_STATE = """\
 print("KERNEL=" + json.dumps({"state": w.status["state"], "rows": w.status["rows"]}))"""
@@ -113,6 +155,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
     write_notebook(notebooks / "comfort.ipynb", [SETUP_DEMO, REPORT_CODE])
     write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
+    write_notebook(notebooks / "inspect.ipynb", [SETUP_INSPECT, REPORT_INSPECT, SETUP_RUN,
+                                                 REPORT_RUN])
     settings = base / "settings"
     news = settings / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)

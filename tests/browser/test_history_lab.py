@@ -26,6 +26,7 @@ def test_history_lists_compares_opens_and_scores_exports(lab, lab_page):
     entries = history.locator("tr.ew-entry")
     expect(entries).to_have_count(3, timeout=20_000)
     expect(history.locator(".ew-history-usage")).to_contain_text("3 exports")
+    expect(history.locator(".ew-history-usage")).to_contain_text("(keeps the newest 100, at most ")
     expect(entries.nth(0).locator(".ew-entry-what")).to_have_text(
         "model run: Street Detector / baseline-v1")
     expect(entries.nth(1).locator(".ew-entry-what")).to_have_text("project: Street Scenes QA")
@@ -58,6 +59,10 @@ def test_history_lists_compares_opens_and_scores_exports(lab, lab_page):
         "IN_REVIEW → DONE", timeout=20_000)
     expect(detail.locator(".ew-side")).to_have_count(2)
     expect(detail.locator(".ew-side").nth(0)).to_contain_text("data_row")
+    # Each side opens where the change is: the project's details, down to its status.
+    for side in (0, 1):
+        expect(detail.locator(".ew-side").nth(side).locator(
+            "li[data-path$='.project_details.workflow_status']")).to_be_visible()
     view.scroll_into_view_if_needed()
     shot(page, "lab_history_02_compare.png")
 

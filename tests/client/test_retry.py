@@ -7,9 +7,10 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
-from export_widget.client import Client, LabelboxError, NetworkError, RetryPolicy
+from export_widget.client import Client, LabelboxError, NetworkError, Project, RetryPolicy
 from export_widget.server.runner import LocalServer
 
 from .recording_proxy import RecordingProxy
@@ -49,7 +50,7 @@ def test_a_lost_export_answer_is_not_sent_again(client: Client, proxy: Recording
     name = f"lost-{uuid.uuid4().hex[:8]}"
     proxy.drop_answers[EXPORT] = 10
     for _ in range(10):
-        with pytest.raises(NetworkError, match="cannot reach"):
+        with pytest.raises(NetworkError, match="mutation may have run there, so it is not sent"):
             project.export(task_name=name)
     assert proxy.names().count(EXPORT) == 10
     assert _tasks_named(client, name) == 10  # one task per call, not one per try
@@ -89,3 +90,22 @@ def test_a_retry_after_beyond_the_policy_is_reported_not_waited_for(
     with pytest.raises(LabelboxError, match=r"429 Too Many Requests .*Retry-After: 3600 s"):
         via_proxy.get_datasets()
     assert time.monotonic() - started < 5
+
+
+class CountingTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return super().handle_request(request)
+
+
+def test_an_export_that_never_left_is_tried_again() -> None:
+    counting = CountingTransport()
+    with Client(api_key="k", endpoint="http://127.0.0.1:9/graphql", retry=FAST,
+                transport=counting) as dead, \
+            pytest.raises(NetworkError, match=r"^cannot reach http://127\.0\.0\.1:9/graphql"):
+        Project(dead.api, {"id": "p"}).export()
+    assert counting.requests == FAST.attempts  # refused connections: nothing was sent

@@ -74,3 +74,31 @@ def test_with_line_matches_sdk_5_2_1(proxy: RecordingProxy, server: LocalServer,
     assert line_calls(our_calls) == line_calls(sdk_calls) != []
 
 
+
+
+SDK5_LEGACY = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import labelbox as lb
+key, endpoint, missing = sys.argv[1], sys.argv[2], sys.argv[3]
+client = lb.Client(api_key=key, endpoint=endpoint,
+                   rest_endpoint=endpoint.rsplit("/", 1)[0] + "/api/v1")
+task = client.get_catalog().export_v2(filters={"data_row_ids": [missing]})
+task.wait_till_done()
+print(json.dumps({"uid": task.uid, "result": task.result, "errors": task.errors,
+                  "result_url": task.result_url, "errors_url": task.errors_url}))
+"""
+
+
+def test_export_v2_legacy_surface_matches_sdk_5_2_1(server: LocalServer, client: Client) -> None:
+    assert SDK5_PYTHON.exists(), "scripts/setup.sh makes .venv-sdk5 with labelbox 5.2.1"
+    done = subprocess.run([str(SDK5_PYTHON), "-c", SDK5_LEGACY, server.api_key,
+                           server.endpoint, "cl000000000000000000missing"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sdk = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = ExportTask(client.api, client.api.get_task(sdk["uid"]), is_export_v2=True)
+    with pytest.warns(DeprecationWarning):
+        mine = {"uid": ours.uid, "result": ours.result, "errors": ours.errors,
+                "result_url": ours.result_url, "errors_url": ours.errors_url}
+    assert mine == sdk and sdk["errors"] and sdk["errors_url"]

@@ -18,7 +18,7 @@ import pytest
 from chromium_support import need_chromium
 
 from export_widget.catalog import empty_catalog
-from export_widget.messages import idle_status
+from export_widget.messages import idle_search, idle_status
 
 HERE = Path(__file__).parent
 STATIC = Path(__file__).parents[2] / "export_widget" / "static"
@@ -53,6 +53,7 @@ def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "catalog": sample_catalog(),
         "validation": {},
         "code": {"client": "", "sdk": ""},
+        "search": dict(idle_search()),
     }
     (root / "state.json").write_text(json.dumps(state))
     handler = functools.partial(_QuietHandler, directory=str(root))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from postgres_support import BACKENDS, server_on
 
 from export_widget.server import store as tables
 from export_widget.server.runner import LocalServer
@@ -51,6 +52,12 @@ class Demo:
         with self.workspace.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(
                 tables.data_rows)).scalar_one())
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest) -> LocalServer:
+    """The server the SDK talks to: the embedded one (SQLite) and the team one (PostgreSQL)."""
+    return server_on(request)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ import labelbox as lb
 import orjson
 import pytest
 
-pytestmark = pytest.mark.sdk5
+# The SDK 7.x tests cover the team server; these stay on the embedded one.
+pytestmark = [pytest.mark.sdk5, pytest.mark.parametrize("server", ["sqlite"], indirect=True)]
 
 try:  # only labelbox <= 5.2.1 has the old stream API; the main env never runs these tests
     from labelbox import FileConverter, JsonConverter

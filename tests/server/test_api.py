@@ -245,6 +245,8 @@ def test_demo_media_is_served(server: LocalServer) -> None:
     response = httpx.get(server.base_url + row_data)
     assert response.status_code == 200 and response.content
     assert httpx.get(server.base_url + "/media/../../etc/passwd").status_code == 404
+    # More digits than Python converts to an int (4,300): no such file, not a 500.
+    assert httpx.get(f"{server.base_url}/media/text/{'9' * 4_301}.txt").status_code == 404
 
 
 def test_operations_served_are_counted(server: LocalServer) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from postgres_support import BACKENDS
 from sqlalchemy import Engine, create_engine
 
 from export_widget.server.engine import ExportEngine, StreamWriter, find_chunk
 from export_widget.server.export_spec import ExportSpec, Item
 from export_widget.server.tasks import (
     INTERRUPTED,
+    Committed,
     StreamName,
     TaskLimitError,
     TaskStatus,
@@ -22,6 +26,8 @@ from export_widget.server.tasks import (
     is_task_id,
     new_task_id,
 )
+from export_widget.server.team.engine import TeamExportEngine
+from export_widget.server.team.leases import LeaseBook, export_leases
 
 
 def _row(i: int) -> dict[str, Any]:
@@ -60,12 +66,25 @@ class ListSource:
                     self.gate.wait(10)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Engine:
-    return create_engine(f"sqlite:///{tmp_path / 'tasks.sqlite'}")
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The task store: a SQLite file (embedded engine) or a PostgreSQL database (team)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tasks.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").new_database()
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+postgresql_only = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 
 
 def _engine(db: Engine, tmp_path: Path, source: ListSource, **kw: Any) -> ExportEngine:
+    if db.dialect.name == "postgresql":
+        return TeamExportEngine(TaskStore(db), db, tmp_path / "data", source, **kw)
     return ExportEngine(TaskStore(db), tmp_path / "data", source, **kw)
 
 
@@ -235,6 +254,7 @@ def test_a_running_task_serves_what_it_has_committed(db: Engine, tmp_path: Path)
     engine.close()
 
 
+@sqlite_only
 def test_restart_marks_running_tasks_failed_as_interrupted(db: Engine, tmp_path: Path) -> None:
     store = TaskStore(db)
     task = store.create(ExportSpec("catalog", created_by="u1", organization_id="o1"),
@@ -327,6 +347,7 @@ def test_cancel_of_a_queued_export_ends_it_without_running(db: Engine, tmp_path:
     engine.close()
 
 
+@sqlite_only
 def test_a_task_whose_files_cannot_be_created_fails_saying_why(
     db: Engine, tmp_path: Path
 ) -> None:
@@ -339,4 +360,88 @@ def test_a_task_whose_files_cannot_be_created_fails_saying_why(
     assert task is not None and task.status is TaskStatus.FAILED
     assert task.failure_reason is not None
     assert task.failure_reason.startswith("could not create the export files")
+    engine.close()
+
+
+# -- the team engine (PostgreSQL): handing tasks on between processes ----------------------
+
+
+@postgresql_only
+def test_a_stopped_team_engine_hands_its_export_on_and_the_next_resumes_it(
+    db: Engine, tmp_path: Path,
+) -> None:
+    items: list[Item] = [("row", _row(i)) for i in range(30)]
+    gate = threading.Event()
+    first = _engine(db, tmp_path, ListSource(items, batch=10, gate=gate), commit_seconds=0.0)
+    task_id = _start(first)
+    threading.Timer(0.3, gate.set).start()
+    first.close()  # stops after the batch it is writing; its lease is released
+    task = first.tasks.get(task_id)
+    header = first.header(task_id, StreamName.RESULT)
+    assert task is not None and task.status is TaskStatus.IN_PROGRESS
+    assert header is not None and 0 < header.lines < 30
+    second = _engine(db, tmp_path, ListSource(items, batch=10))
+    done = second.wait(task_id, timeout=20)
+    assert done is not None and done.status is TaskStatus.COMPLETE
+    result = second.header(task_id, StreamName.RESULT)
+    assert result is not None and result.lines == 30
+    assert second.read(task_id, StreamName.RESULT, 0, result.size - 1) == b"".join(_lines(30))
+    second.close()
+
+
+@postgresql_only
+def test_an_export_whose_runs_keep_dying_ends_failed_saying_why(
+    db: Engine, tmp_path: Path,
+) -> None:
+    first = _engine(db, tmp_path, ListSource([]))
+    assert isinstance(first, TeamExportEngine)
+    first.close()
+    dead = LeaseBook(db, "host-b:4242:dead", lease_seconds=1, max_runs=3)
+    spec = ExportSpec("catalog", created_by="u1", organization_id="o1")
+    task = first.tasks.create(
+        spec, project_limit=10, organization_limit=20,
+        along=lambda conn, task_id: dead.add(conn, task_id, asdict(spec), claim=True))
+    with db.begin() as conn:  # its third run died too, and the lease has run out
+        conn.execute(export_leases.update().values(runs=3, expires_at=0))
+    survivor = _engine(db, tmp_path, ListSource([("row", _row(0))]))
+    ended = survivor.wait(task.id, timeout=20)
+    assert ended is not None and ended.status is TaskStatus.FAILED
+    assert ended.failure_reason is not None
+    assert "started 3 times" in ended.failure_reason
+    assert "host-b:4242:dead" in ended.failure_reason
+    survivor.close()
+
+
+@postgresql_only
+def test_chunk_rows_are_compressed_with_lz4(db: Engine, tmp_path: Path) -> None:
+    _engine(db, tmp_path, ListSource([])).close()
+    with db.connect() as conn:
+        method = conn.exec_driver_sql(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'export_chunks'::regclass"
+            " AND attname = 'data'").scalar()
+    assert method == "l"
+
+
+@postgresql_only
+def test_a_process_whose_lease_was_taken_over_writes_nothing_more(
+    db: Engine, tmp_path: Path,
+) -> None:
+    gate = threading.Event()
+    source = ListSource([("row", _row(i)) for i in range(30)], batch=10, gate=gate)
+    engine = _engine(db, tmp_path, source, commit_seconds=0.0)
+    task_id = _start(engine)
+    assert source.first_batch_out.wait(5)
+    deadline = time.monotonic() + 10
+    while engine.header(task_id, StreamName.RESULT) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with db.begin() as conn:  # meanwhile another process claimed it (this one was paused)
+        conn.execute(export_leases.update().values(owner="host-b:7:other",
+                                                   token=export_leases.c.token + 1))
+    gate.set()
+    time.sleep(1.0)
+    task = engine.tasks.get(task_id)
+    assert task is not None and task.status is TaskStatus.IN_PROGRESS
+    assert engine.header(task_id, StreamName.RESULT) == Committed(
+        len(b"".join(_lines(10))), 10)
     engine.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -28,24 +29,44 @@ def test_a_child_server_serves_the_demo_and_stops(tmp_path: Path) -> None:
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
-def test_a_child_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
-    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
-        from pathlib import Path
+def test_a_child_server_exits_and_removes_its_directory_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import time
         from export_widget.server.process import start_server_process
-        server = start_server_process(data_dir=Path({str(tmp_path)!r}), demo=False)
-        print(server.pid, flush=True)
+        server = start_server_process(demo=False)
+        print(server.pid, server.data_dir, flush=True)
         time.sleep(600)
     """)], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
-    child = int(parent.stdout.readline())
-    assert psutil.pid_exists(child)
-    parent.kill()  # as a kernel killed by a restart would be
+    pid, directory = parent.stdout.readline().split()
+    child, data_dir = int(pid), Path(directory)
+    assert psutil.pid_exists(child) and data_dir.name.startswith("export-widget-demo-")
+    assert (data_dir / "store.sqlite").exists()
+    parent.send_signal(signal.SIGKILL)  # as a kernel killed by a restart would be
     parent.wait()
     deadline = time.monotonic() + 15
     while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
         assert time.monotonic() < deadline, "the server outlived its parent"
         time.sleep(0.2)
+    while data_dir.exists():
+        assert time.monotonic() < deadline, f"the server left {data_dir} behind"
+        time.sleep(0.2)
+
+
+def test_the_api_key_is_not_on_the_childs_command_line(tmp_path: Path) -> None:
+    key = "secret-key-that-ps-must-not-show"
+    with start_server_process(data_dir=tmp_path, demo=True, api_key=key) as server:
+        cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert key.encode() not in cmdline and b"export_widget.cli" in cmdline
+        ok = httpx.post(server.endpoint, json={"query": "{organization{id}}"},
+                        headers={"Authorization": f"Bearer {key}"})
+        assert ok.status_code == 200
+
+
+def test_a_child_server_started_on_a_given_directory_keeps_it(tmp_path: Path) -> None:
+    with start_server_process(data_dir=tmp_path, demo=False):
+        pass
+    assert (tmp_path / "store.sqlite").exists()
 
 
 def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:

@@ -454,12 +454,15 @@ def test_closing_the_widget_cancels_its_export(big_client):
 
 
 def spool_descriptors() -> list[str]:
-    """Open descriptors of this process on spool files (deleted files included)."""
+    """Open descriptors of this process on spool files (deleted files included): exports
+    spool into history entries (under EXPORT_WIDGET_HOME in tests), or temp spools."""
+    home = os.environ.get("EXPORT_WIDGET_HOME", "//none")
     targets = []
     for fd in Path("/proc/self/fd").iterdir():
         with contextlib.suppress(OSError):  # the one listing the directory is gone already
             targets.append(os.readlink(fd))
-    return [target for target in targets if "export-widget-spool-" in target]
+    return [target for target in targets if "export-widget-spool-" in target
+            or (target.startswith(home) and target.endswith((".ndjson", ".idx")))]
 
 
 def test_a_widget_closes_the_spools_of_every_export_it_ran(client):
@@ -471,10 +474,12 @@ def test_a_widget_closes_the_spools_of_every_export_it_ran(client):
         assert widget.wait(timeout=60)["state"] == "done"
         # Only the latest export's spools (rows and errors: data and index each) stay open.
         assert len(spool_descriptors()) == before + 4
-    directory = widget.session.rows.directory if widget.session else None
+    entry = widget.entry
     widget.close()
     assert len(spool_descriptors()) == before
-    assert directory is not None and not directory.exists()
+    # The files stay: the export is kept in the history, no longer locked by this widget.
+    assert entry is not None and entry.directory.exists()
+    assert widget.history_store.get(entry.id).state == "done"
 
 
 def test_closing_from_a_status_observer_closes_the_spools_when_the_export_ends(big_client):

@@ -263,7 +263,9 @@ def _render(kind: str, name: str) -> tuple[bytes, str] | None:
     return None
 
 
-_SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+# Demo file names are short; a long one is no demo file (and its digits may not even
+# convert to an int: Python refuses more than 4,300).
+_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 def render_media(path: str) -> tuple[bytes, str] | None:

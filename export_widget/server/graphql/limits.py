@@ -133,6 +133,8 @@ def check_variables(variables: Any, where: str = "variables", nesting: int = 1) 
     """Raise LimitError naming the path of the first input value over a bound."""
     if nesting > MAX_NESTING:
         raise LimitError(f"{where}: at most {MAX_NESTING} levels of nested lists and objects")
+    if isinstance(variables, int) and not -(2**63) <= variables < 2**64:
+        raise LimitError(f"{where}: integers must fit in 64 bits")
     if isinstance(variables, str):
         if len(variables) > MAX_STRING:
             raise LimitError(f"{where}: at most {MAX_STRING:,} characters, got "

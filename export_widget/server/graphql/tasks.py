@@ -144,3 +144,16 @@ def resolve_cancel(_: Any, info: GraphQLResolveInfo, taskId: str) -> Any:
         raise bad_input(f"taskId: no task with id {taskId!r}")
     check_task_reader(info, task.created_by, f"taskId: task {taskId}")
     return engine.cancel(taskId)
+
+
+@mutation.field("deleteExportTaskFiles")
+def resolve_delete_files(_: Any, info: GraphQLResolveInfo, taskId: str) -> Any:
+    engine = state_of(info).engine
+    task = engine.tasks.get(taskId)
+    if task is None:
+        raise bad_input(f"taskId: no task with id {taskId!r}")
+    check_task_reader(info, task.created_by, f"taskId: task {taskId}")
+    try:
+        return engine.delete_files(taskId)
+    except ValueError as exc:
+        raise bad_input(str(exc)) from exc

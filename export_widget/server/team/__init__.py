@@ -1,0 +1,1 @@
+"""The team server: exports on PostgreSQL, shared by any number of server processes."""
