@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -130,6 +131,9 @@ def serve(args: argparse.Namespace) -> int:
     server.startup = startup  # type: ignore[method-assign]
     if args.exit_with_parent:
         _exit_with_parent(server)
+    # uvicorn shuts down on SIGTERM and then raises the signal again under the handler it
+    # found; the default one would end the process before `finally` cleans up.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         server.run()
     finally:
@@ -202,6 +206,10 @@ def seed(args: argparse.Namespace) -> int:
         return 2
     print(seed_store(args.db, args.rows), flush=True)
     return 0
+
+
+def _exit_quietly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _exit_with_parent(server: uvicorn.Server) -> None:

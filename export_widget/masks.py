@@ -9,7 +9,7 @@ object's `color_rgb`. Images are fetched once per URL and kept for the loader's 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -23,9 +23,12 @@ class MaskLoader:
     boolean pixels. `headers` go with every request (Labelbox's composite-mask URLs want the
     API key: `{"Authorization": "Bearer <key>"}`)."""
 
-    def __init__(self, headers: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+                 fetch: Callable[[str], bytes] | None = None) -> None:
         self._headers = dict(headers or {})
         self._timeout = timeout
+        # The widget passes its own fetcher (the one its COCO writer uses): one way to GET.
+        self._fetch = fetch or self._get
         self._images: dict[str, Any] = {}
 
     def __call__(self, ref: Mapping[str, Any]) -> BoolArray:
@@ -44,10 +47,17 @@ class MaskLoader:
         if url not in self._images:
             from PIL import Image
 
-            response = httpx.get(url, headers=self._headers, timeout=self._timeout,
-                                 follow_redirects=True)
-            if response.status_code != 200:
-                raise ValueError(f"mask.url: {url} answered HTTP {response.status_code}")
-            with Image.open(io.BytesIO(response.content)) as image:
+            try:
+                content = self._fetch(url)
+            except httpx.HTTPStatusError as exc:
+                raise ValueError(f"mask.url: {url} answered HTTP "
+                                 f"{exc.response.status_code}") from None
+            with Image.open(io.BytesIO(content)) as image:
                 self._images[url] = np.asarray(image.convert("RGB"))
         return self._images[url]
+
+    def _get(self, url: str) -> bytes:
+        response = httpx.get(url, headers=self._headers, timeout=self._timeout,
+                             follow_redirects=True)
+        response.raise_for_status()
+        return response.content

@@ -268,8 +268,11 @@ class ExportWidget(anywidget.AnyWidget):
         from .masks import MaskLoader
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou,
-                                 masks=masks if masks is not None else MaskLoader())
+        if masks is None:
+            fetch = self_or_cls.mask_fetcher() if isinstance(self_or_cls, ExportWidget) \
+                else None
+            masks = MaskLoader(fetch=fetch)
+        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""

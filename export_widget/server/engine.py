@@ -404,9 +404,9 @@ class ExportEngine:
         try:
             try:
                 self._write_streams(task_id, prepared, writers, cancel)
-            except _Canceled:
+            except ExportCanceled:
                 outcome = (TaskStatus.CANCELED, CANCELED_BY_USER)
-            except _Stopped:
+            except ExportStopped:
                 outcome = (TaskStatus.FAILED, INTERRUPTED)
             except Exception as exc:
                 if is_disk_full(exc):
@@ -432,9 +432,9 @@ class ExportEngine:
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
         for batch in prepared.batches():
             if self._stopping.is_set():
-                raise _Stopped
+                raise ExportStopped
             if cancel.is_set():
-                raise _Canceled
+                raise ExportCanceled
             for kind, obj in batch:
                 if kind == "row":
                     ok, line = _dump_row(obj)
@@ -528,11 +528,11 @@ class ExportEngine:
         self.tasks.recover_interrupted()
 
 
-class _Stopped(Exception):
+class ExportStopped(Exception):
     pass
 
 
-class _Canceled(Exception):
+class ExportCanceled(Exception):
     pass
 
 

@@ -79,8 +79,25 @@ def test_history_lists_compares_opens_and_scores_exports(lab, lab_page):
     oldest = entries.nth(2).get_attribute("data-entry")
     entries.nth(2).get_by_role("button", name="Open").click()
     expect(root.locator(".ew-message")).to_contain_text("Opened from history", timeout=20_000)
-    expect(root.locator(".ew-range")).to_have_text(f"Lines 1{DASH}12 of 12")
+    expect(root.locator(".ew-viewer .ew-range")).to_have_text(f"Lines 1{DASH}12 of 12")
     report = kernel_report(page, 1, lambda r: r["entry"] == oldest)
     assert report["rows"] == 12 and len(report["entries"]) == 3
     root.scroll_into_view_if_needed()
     shot(page, "lab_history_04_opened.png")
+
+    # The panel follows Lab's theme variables: readable in the dark theme too.
+    page.evaluate("""() => window.jupyterapp.commands.execute('apputils:change-theme',
+        {theme: 'JupyterLab Dark'})""")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
+                           timeout=30_000)
+    page.wait_for_timeout(500)
+    colours = history.evaluate("""(el) => {
+        const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).map(Number);
+                             return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const root = el.closest('.ew-root'), cell = el.querySelector('.ew-entry-what');
+        return {fg: lum(getComputedStyle(cell).color),
+                bg: lum(getComputedStyle(root).backgroundColor)};
+    }""")
+    assert colours["fg"] - colours["bg"] > 100, colours
+    history.scroll_into_view_if_needed()
+    shot(page, "lab_history_05_dark.png")

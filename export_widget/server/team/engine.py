@@ -30,11 +30,11 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from export_widget.server.engine import (
     Chunk,
+    ExportCanceled,
     ExportEngine,
+    ExportStopped,
     LineWriter,
     RowSource,
-    _Canceled,
-    _Stopped,
 )
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.retention import StoredExport, files_to_delete
@@ -160,9 +160,9 @@ class TeamExportEngine(ExportEngine):
             self._write_streams(task_id, prepare(), writers, cancel)
         except _LeaseLost:
             logger.warning("export %s was claimed by another process; stopped here", task_id)
-        except _Canceled:
+        except ExportCanceled:
             self._end(task_id, token, writers, TaskStatus.CANCELED, CANCELED_BY_USER)
-        except _Stopped:
+        except ExportStopped:
             # Hand the task on: the next process resumes after the committed lines.
             with contextlib.suppress(_LeaseLost):
                 self._commit(task_id, writers, None)
@@ -233,7 +233,6 @@ class TeamExportEngine(ExportEngine):
                 event = self._cancels.get(task_id)
             if event is not None:
                 event.set()
-        self.leases.fail_orphans(ORPHANED)
         while not self._stopping.is_set():
             with self._futures_lock:
                 if len(self._tokens) >= self._workers:
@@ -285,7 +284,9 @@ class TeamExportEngine(ExportEngine):
         self.leases.release()
 
     def _recover_interrupted(self) -> None:
-        # Other processes may be running exports right now: only tasks nobody can run fail.
+        # Other processes may be running exports right now: only tasks nobody can run fail
+        # (a task and its lease are recorded together, so only a hand-edited database has
+        # any).
         self.leases.fail_orphans(ORPHANED)
 
     # -- retention ------------------------------------------------------------------------

@@ -244,8 +244,7 @@ class LeaseBook:
         return True
 
     def fail_orphans(self, reason: str) -> int:
-        """Running tasks with no lease can never be run: they end FAILED. (A task and its
-        lease are recorded together, so only a database edited by hand has any.)"""
+        """Running tasks with no lease can never be run: they end FAILED."""
         leased = exists().where(export_leases.c.task_id == export_tasks.c.id)
         with self._engine.begin() as conn:
             failed = conn.execute(update(export_tasks).where(
