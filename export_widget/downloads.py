@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from .inspect.formats import MaskFetcher, write_coco, write_ndjson, write_table
+from .inspect.formats import LoadMask, write_coco, write_ndjson, write_table
 from .inspect.table import GRAINS, Grain
 from .messages import SaveFailed, SavePiece
 from .spool import Spool
@@ -57,7 +57,7 @@ def plan(what: str, format: str | None, path: str | os.PathLike[str] | None = No
 
 def write(spool: Spool, dest: str | os.PathLike[str] | Any, *, what: SaveWhat,
           format: SaveFormat, grain: Grain = "label", matches: Sequence[int] | None = None,
-          fetch_mask: MaskFetcher | None = None) -> dict[str, int]:
+          load_mask: LoadMask | None = None) -> dict[str, int]:
     """Write one save; `matches` is required for what='matches' and narrows the table."""
     if what == "matches" and matches is None:
         raise ValueError("what: 'matches' needs a search; run one first (w.find or the "
@@ -66,7 +66,7 @@ def write(spool: Spool, dest: str | os.PathLike[str] | Any, *, what: SaveWhat,
     if format == "ndjson":
         return {"bytes": write_ndjson(spool, dest, lines=lines)}
     if format == "coco":
-        return write_coco(spool, dest, lines=lines, fetch_mask=fetch_mask)
+        return write_coco(spool, dest, lines=lines, load_mask=load_mask)
     return {"records": write_table(spool, dest, grain=grain, format=format, lines=lines)}
 
 

@@ -72,19 +72,18 @@ class Finder:
 
     def clear(self) -> None:
         """Forget the search: the viewer shows every row again."""
+        # No join: the worker stops at its next chunk, and what it publishes after this is
+        # dropped (`_publish_if_current`), so a new export need not wait for it.
         with self._lock:
-            search, worker = self._search, self._worker
+            search = self._search
             self._search = None
-            self._worker = None
-        if search is not None:
-            search.cancel()
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout=10)
-        with self._lock:
+            if search is not None:
+                search.cancel()
             if self.status["state"] != "idle":
                 self._emit(idle_search())
 
     def wait(self, timeout: float | None = None) -> SearchStatus:
+        """Block until the current search's worker ends (tests, scripts)."""
         worker = self._worker
         if worker is not None:
             worker.join(timeout)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .downloads import EXTENSION, Downloads, plan, write
 from .finder import Finder, Target
-from .inspect.formats import MaskFetcher
+from .inspect.formats import LoadMask
 from .inspect.query import Query, QueryError
 from .inspect.table import Grain
 from .messages import PAGE_LINES_MAX, FindReply, MatchPage, SaveReply, TablePage
@@ -34,7 +34,7 @@ class Inspected(Protocol):
 
     def table_view(self) -> TableView | None: ...
 
-    def mask_fetcher(self) -> MaskFetcher | None: ...
+    def mask_loader(self) -> LoadMask | None: ...
 
 
 def find(widget: Inspected, request_id: str, message: Mapping[str, Any]) -> FindReply:
@@ -126,12 +126,12 @@ def save(widget: Inspected, request_id: str, message: Mapping[str, Any]) -> Save
         return SaveReply(type="save", id=request_id, ok=False, message=str(exc), save_id="",
                          name="")
     name = _file_name(what, format, grain)
-    fetch = widget.mask_fetcher() if format == "coco" else None
+    load_mask = widget.mask_loader() if format == "coco" else None
     spool = target.spool
 
     def job(path: Path) -> dict[str, int]:
         return write(spool, path, what=what, format=format, grain=grain, matches=matches,
-                     fetch_mask=fetch)
+                     load_mask=load_mask)
 
     save_id = widget.downloads.start(job, name, format, request_id)
     return SaveReply(type="save", id=request_id, ok=True, message="", save_id=save_id,

@@ -6,6 +6,8 @@ Who writes what:
 - `catalog`    Python, when the widget is built (what can be exported, with names).
 - `validation` Python, after each config change: field name -> message ("" keys never).
 - `code`       Python, after each config change: the form as Python (`CodeTexts`).
+- `selected`   Python: the 0-based result line the preview shows (None: no row). The browser
+               asks for a change with a `select` message; `ExportWidget.select` sets it too.
 
 Custom messages, browser -> kernel: `start`, `cancel`, `resume`, `page` (and one type per
 panel, see `routes.py`); each has a request `id`, and the reply echoes it so the browser can
@@ -14,9 +16,12 @@ drop replies it no longer waits for.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from .client.validation import Scope
+
+if TYPE_CHECKING:
+    from .media import Preview
 
 State = Literal["idle", "queued", "running", "streaming", "done", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
@@ -124,6 +129,36 @@ class ActionReply(TypedDict):
     id: str
     action: Literal["start", "resume", "cancel"]
     ok: bool
+    message: str
+
+
+class SelectRequest(TypedDict):
+    type: Literal["select"]
+    id: str
+    line: int
+
+
+class SelectReply(TypedDict):
+    type: Literal["select"]
+    id: str
+    line: int | None
+    ok: bool
+    message: str
+
+
+class PreviewRequest(TypedDict):
+    type: Literal["preview"]
+    id: str
+    line: int
+
+
+class PreviewReply(TypedDict):
+    """Sent with the media's bytes as the message's buffers (see `media.MediaPart.index`)."""
+
+    type: Literal["preview"]
+    id: str
+    line: int
+    preview: Preview | None  # None when the line has no row; `message` says why
     message: str
 
 

@@ -2,8 +2,10 @@
 
 A handler gets the widget (as the `Exporter` it needs), the request id and the message, and
 returns its reply (or a `(reply, buffers)` pair for binary data); the widget's router sends
-it. A new panel adds its handler in its own module and one entry to `ROUTES`, and the reply's
-TypedDict to `messages.py` (mirrored in `js/src/types.ts`).
+it. A handler whose work takes time (the preview fetches media) hands it to a worker and
+returns None: the worker sends the reply. A new panel adds its handler in its own module and
+one entry to `ROUTES`, and the reply's TypedDict to `messages.py` (mirrored in
+`js/src/types.ts`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
-from . import history_routes, inspect_routes
+from . import history_routes, inspect_routes, preview_routes
 from .code_panel import read_code
 from .messages import (
     PAGE_LINES_MAX,
@@ -37,7 +39,7 @@ class Exporter(Protocol):
     def cancel(self) -> bool: ...
 
 
-Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]]
+Reply = Mapping[str, object] | tuple[Mapping[str, object], list[bytes]] | None
 # The message is typed per handler (its TypedDict in messages.py), but it comes from the
 # browser unchecked: a handler reads it defensively.
 Handler = Callable[[Exporter, str, Any], Reply]
@@ -92,3 +94,5 @@ ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
 ROUTES["code"] = cast("Handler", read_code)
 # Find, Table and Save; the widget is also `inspect_routes.Inspected`.
 ROUTES.update(cast("dict[str, Handler]", inspect_routes.ROUTES))
+# The Preview panel; the widget is a PreviewHost too.
+ROUTES.update(cast("dict[str, Handler]", preview_routes.ROUTES))

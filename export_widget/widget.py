@@ -6,6 +6,8 @@ State of record, one writer each:
 - `catalog`     written here at construction: what can be exported, with names.
 - `validation`  written here on each config change: field -> message.
 - `code`        written here on each config change: the form as Python, per flavour.
+- `selected`    written here: the result line the preview shows (the browser asks with a
+                `select` message, Python code calls `select`).
 - `search`      written only by the search worker: the search box's query and progress.
 Start, resume, cancel and page requests come as custom messages with a `type` and an `id`,
 answered by the handlers in `routes.py`; every reply echoes the id. Rows never sit in a
@@ -37,10 +39,19 @@ from .export_request import ExportRequest
 from .finder import Finder, Target
 from .history import Entry, History
 from .history_session import HistorySession, StoredExport
-from .inspect.formats import MaskFetcher
+from .inspect.formats import LoadMask
 from .inspect.query import Query, Search
 from .inspect.table import Grain, labels_frame
-from .messages import ErrorReply, SearchStatus, Status, idle_search, idle_status
+from .media import Preview
+from .messages import (
+    ErrorReply,
+    PreviewReply,
+    SearchStatus,
+    Status,
+    idle_search,
+    idle_status,
+)
+from .preview import PreviewService
 from .routes import ROUTES
 from .session import ExportSession
 from .table_view import TableView
@@ -76,6 +87,7 @@ class ExportWidget(anywidget.AnyWidget):
     catalog = traitlets.Dict().tag(sync=True)
     validation = traitlets.Dict().tag(sync=True)
     code = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Int(None, allow_none=True).tag(sync=True)
     search = traitlets.Dict().tag(sync=True)
 
     def __init__(self, client: Any = None, *, history: History | str | pathlib.Path | None = None,
@@ -95,6 +107,7 @@ class ExportWidget(anywidget.AnyWidget):
         self._request = ExportRequest.from_config(self.config)
         self.validation = self._request.field_errors()
         self.code = dict(render_all(self._request, self.endpoint))
+        self._preview: PreviewService | None = None
         self.observe(self._on_config, names=["config"])
         self.on_msg(self._on_custom)
 
@@ -102,6 +115,8 @@ class ExportWidget(anywidget.AnyWidget):
         """Close the widget; a running export is cancelled (its rows stay in the history)."""
         if self._session is not None:
             self._session.close()
+        if self._preview is not None:
+            self._preview.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -344,6 +359,7 @@ class ExportWidget(anywidget.AnyWidget):
             self._tables.close()
             self._tables = None
         self._session = session
+        self.selected = None  # lines of the previous export mean nothing in this one
 
     def _show(self, status: Status) -> None:
         # "queued" with no rows makes the viewer start over, as for a new export.
@@ -389,6 +405,30 @@ class ExportWidget(anywidget.AnyWidget):
         if self._session is None:
             return []
         return [orjson.loads(raw) for raw in self._session.errors.iter_bytes()]
+
+    def select(self, line: int) -> None:
+        """Show result line `line` (0-based, as in `rows()`) in the preview panel."""
+        count = self._session.rows.count if self._session else 0
+        if not 0 <= line < count:
+            raise ValueError(f"line: must be between 0 and {count - 1}, got {line}"
+                             if count else f"line: there are no rows yet, got {line}")
+        self.selected = line
+
+    def preview(self, line: int | None = None) -> Preview | None:
+        """What the preview draws for result line `line` (default: the selected one): the
+        shapes (kind, feature, coordinates, layer, accessible name, IoU of predictions), the
+        classifications, the legend and the media's facts, as the browser gets them."""
+        if line is None:
+            line = self.selected
+        if line is None:
+            return None
+        return self.preview_service.preview(line)
+
+    @property
+    def preview_service(self) -> PreviewService:
+        if self._preview is None:
+            self._preview = PreviewService(self._row_at, self._send_preview)
+        return self._preview
 
     def to_pandas(self) -> Any:
         """All exported rows as a DataFrame, nested fields flattened with dots."""
@@ -440,9 +480,9 @@ class ExportWidget(anywidget.AnyWidget):
             if search is None:
                 raise ValueError("what: there is no search; run one in the search box first")
             matches = [int(n) for n in search.matches]
-        fetch = self.mask_fetcher() if checked_format == "coco" else None
+        load_mask = self.mask_loader() if checked_format == "coco" else None
         return write(self._rows_spool(), path, what=checked_what, format=checked_format,
-                     grain=checked_grain, matches=matches, fetch_mask=fetch)
+                     grain=checked_grain, matches=matches, load_mask=load_mask)
 
     def _rows_spool(self) -> Any:
         if self._session is None:
@@ -473,19 +513,29 @@ class ExportWidget(anywidget.AnyWidget):
                 self._tables = TableView(self._session.rows)
             return self._tables
 
-    def mask_fetcher(self) -> MaskFetcher | None:
-        """GETs a mask PNG for COCO. Demo media needs no key; a server whose mask URLs do
-        need one is not served yet (see the README's notes on COCO)."""
-        import httpx
+    def mask_loader(self) -> LoadMask | None:
+        """Mask pixels for COCO, fetched from their URLs (`masks.MaskLoader`). Demo media needs
+        no key; Labelbox's composite-mask URLs want one: pass a loader with headers to
+        `export_widget.inspect.write_coco` for those."""
+        from .masks import MaskLoader
 
-        def fetch(url: str) -> bytes:
-            response = httpx.get(url, timeout=30.0, follow_redirects=True)
-            response.raise_for_status()
-            return response.content
-
-        return fetch
+        return MaskLoader()
 
     # -- kernel side of the protocol ------------------------------------------------------
+
+    def _row_at(self, line: int) -> dict[str, Any] | None:
+        import orjson
+
+        if self._session is None or not 0 <= line < self._session.rows.count:
+            return None
+        for raw in self._session.rows.iter_bytes(line, line + 1):
+            row: dict[str, Any] = orjson.loads(raw)
+            return row
+        return None
+
+    def _send_preview(self, reply: PreviewReply, buffers: list[bytes]) -> None:
+        # Called from the preview worker thread (ipykernel!=7.0.* sends from threads).
+        self.send(reply, buffers)
 
     def _set_search(self, status: SearchStatus) -> None:
         # Called only from the search worker (and by `clear`): one whole dict per update.
@@ -494,7 +544,6 @@ class ExportWidget(anywidget.AnyWidget):
     def _set_status(self, status: Status) -> None:
         # Called only from the session's worker thread: one whole dict per update.
         self.status = dict(status)
-
 
     def _on_config(self, change: dict[str, Any]) -> None:
         self._request = ExportRequest.from_config(change["new"] or {})
@@ -525,6 +574,8 @@ class ExportWidget(anywidget.AnyWidget):
             self.send(ErrorReply(type="error", id=request_id,
                                  message=f"{type(exc).__name__}: {exc}"))
             return
+        if reply is None:
+            return  # the handler's worker sends the reply
         if isinstance(reply, tuple):
             self.send(reply[0], reply[1])
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,17 @@ def need_chromium() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("; ".join(problems))
         pytest.skip("; ".join(problems))
+
+
+def paste(field: Any, text: str) -> None:
+    """Put `text` into a text field the way a paste does: one `input` event, then `change`.
+
+    Playwright's `fill` types multi-line text into a field inside JupyterLab in time that
+    grows with the square of its lines (7 s for 1,000 lines, over 30 s for 2,001); a user's
+    paste is a single input event, which is what these tests are about."""
+    field.focus()
+    field.evaluate("""(el, text) => {
+        el.value = text;
+        el.dispatchEvent(new Event("input", {bubbles: true}));
+        el.dispatchEvent(new Event("change", {bubbles: true}));
+    }""", text)

@@ -8,9 +8,8 @@ small summary.
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, Literal
 
@@ -23,7 +22,9 @@ from .table import Grain, borrow, iter_tables, labels_table
 
 TableFormat = Literal["csv", "parquet"]
 Dest = str | os.PathLike[str] | IO[bytes]
-MaskFetcher = Callable[[str], bytes]
+# A mask reference (`{"url"}` or `{"url", "color_rgb"}`) -> its boolean pixels; the kernel's
+# `export_widget.masks.MaskLoader` is one (it fetches over HTTP, which this module does not).
+LoadMask = Callable[[Mapping[str, Any]], Any]
 _COPY_BLOCK = 1 << 20
 COCO_KINDS = ("ImageBoundingBox", "ImagePolygon", "ImageSegmentationMask")
 
@@ -130,8 +131,7 @@ SELECT line, source, label_id, ov.feature_id AS feature_id, ov.name AS name,
        ov.feature_schema_id AS schema_id, ov.annotation_kind AS kind,
        [ov.bounding_box.left, ov.bounding_box.top, ov.bounding_box.width,
         ov.bounding_box.height] AS box,
-       list_transform(ov.polygon, lambda p: [json_extract(p, '$.x')::DOUBLE,
-                                              json_extract(p, '$.y')::DOUBLE]) AS polygon,
+       list_transform(ov.polygon, lambda p: [p.x, p.y]) AS polygon,
        coalesce(ov.mask.url, ov.composite_mask.url) AS mask_url,
        ov.composite_mask.color_rgb AS color
 FROM _objects
@@ -143,11 +143,12 @@ ORDER BY line, source_order, li, oi
 
 def write_coco(source: Source, dest: Dest, *, lines: Sequence[int] | None = None,
                sources: Sequence[str] = ("project", "ground_truth"),
-               fetch_mask: MaskFetcher | None = None) -> dict[str, int]:
+               load_mask: LoadMask | None = None) -> dict[str, int]:
     """Image rows and their boxes, polygons and masks as one COCO JSON document.
 
-    Categories are the features, by schema id. Masks need `fetch_mask(url) -> PNG bytes`
-    (the export holds only their URLs); without it they are counted in `masks_skipped`.
+    Categories are the features, by schema id. Masks need `load_mask` (the export holds only
+    their URLs; `export_widget.masks.MaskLoader()` fetches them); without it they are counted
+    in `masks_skipped`.
     Images get `id = line + 1`, so a COCO image leads back to its row.
     """
     import orjson
@@ -180,7 +181,7 @@ def write_coco(source: Source, dest: Dest, *, lines: Sequence[int] | None = None
             for obj in objects:
                 if obj["line"] not in sizes:
                     continue
-                ann = _coco_annotation(obj, sizes[obj["line"]], fetch_mask)
+                ann = _coco_annotation(obj, sizes[obj["line"]], load_mask)
                 if ann is None:
                     summary["masks_skipped"] += 1
                     continue
@@ -205,7 +206,7 @@ def _sql_tuple(values: Sequence[str]) -> str:
 
 
 def _coco_annotation(obj: dict[str, Any], size: tuple[int | None, int | None],
-                     fetch_mask: MaskFetcher | None) -> dict[str, Any] | None:
+                     load_mask: LoadMask | None) -> dict[str, Any] | None:
     from pycocotools import mask as masks
 
     kind = obj["kind"]
@@ -222,9 +223,12 @@ def _coco_annotation(obj: dict[str, Any], size: tuple[int | None, int | None],
         return {"bbox": [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)],
                 "area": _shoelace(xs, ys), "segmentation": [flat]}
     width, height = size
-    if fetch_mask is None or obj["mask_url"] is None or not width or not height:
+    if load_mask is None or obj["mask_url"] is None or not width or not height:
         return None
-    bitmap = decode_mask(fetch_mask(obj["mask_url"]), (width, height), obj.get("color"))
+    ref: dict[str, Any] = {"url": obj["mask_url"]}
+    if obj.get("color"):
+        ref["color_rgb"] = obj["color"]
+    bitmap = fit_mask(np.asarray(load_mask(ref), dtype=bool), (width, height))
     rle = masks.encode(np.asfortranarray(bitmap))
     area = float(masks.area(rle))
     bbox = [float(v) for v in masks.toBbox(rle)]
@@ -237,35 +241,14 @@ def _shoelace(xs: list[float], ys: list[float]) -> float:
     return abs(sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i] for i in range(n))) / 2
 
 
-def decode_mask(png: bytes, size: tuple[int, int], color: list[int] | None = None
-                ) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    """A mask image as a 0/1 array of `size` (width, height).
-
-    A composite mask marks the object by its `color`; a plain mask by its light pixels.
-    A mask stored at another resolution is scaled to the image (nearest neighbour).
-    """
+def fit_mask(pixels: np.ndarray[Any, np.dtype[np.bool_]], size: tuple[int, int]
+             ) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """Mask pixels as a 0/1 array of the image's `size` (width, height): a mask stored at
+    another resolution is scaled to the image (nearest neighbour)."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(png)) as img:
-        rgb = img.convert("RGB")
-        if rgb.size != size:
-            rgb = rgb.resize(size, Image.Resampling.NEAREST)
-        pixels = np.asarray(rgb)
-    if color:
-        on = np.all(pixels == np.asarray(color[:3], dtype=pixels.dtype), axis=2)
-    else:
-        on = pixels.mean(axis=2) >= 128
-    bitmap: np.ndarray[Any, np.dtype[np.uint8]] = on.astype(np.uint8)
+    bitmap: np.ndarray[Any, np.dtype[np.uint8]] = pixels.astype(np.uint8)
+    if bitmap.shape != (size[1], size[0]):
+        scaled = Image.fromarray(bitmap * 255).resize(size, Image.Resampling.NEAREST)
+        bitmap = (np.asarray(scaled) > 0).astype(np.uint8)
     return bitmap
-
-
-def fetch_with(client: Any) -> MaskFetcher:
-    """A mask fetcher that GETs a URL with an httpx client (the kernel's, with its headers)."""
-
-    def fetch(url: str) -> bytes:
-        response = client.get(url)
-        response.raise_for_status()
-        content: bytes = response.content
-        return content
-
-    return fetch

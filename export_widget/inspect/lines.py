@@ -21,6 +21,7 @@ import pyarrow as pa
 CHUNK_LINES = 50_000
 CHUNK_BYTES = 64 << 20  # a chunk never holds more than this much JSON (unless one line does)
 _INDEX_BLOCK = 1 << 16  # index entries read per pread
+BATCH_LINES = 2048
 
 
 class SpoolFiles(Protocol):
@@ -110,5 +111,7 @@ def chunks(snap: Snapshot, start: int = 0, stop: int | None = None,
             json = pa.LargeStringArray.from_buffers(
                 n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(blob))
             lines = pa.array(np.arange(pos, pos + n, dtype=np.int64))
-            yield pa.table({"line": lines, "json": json})
+            table = pa.table({"line": lines, "json": json})
+            # Several record batches (zero-copy slices), so DuckDB scans them in parallel.
+            yield pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_LINES))
             pos += n

@@ -17,6 +17,7 @@ what the table shows.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,30 +36,36 @@ VIEW_OF_GRAIN: dict[Grain, str] = {"label": "labels", "annotation": "annotations
 _ROW = ('{"data_row": {"id": "VARCHAR", "global_key": "VARCHAR", "external_id": "VARCHAR",'
         ' "row_data": "VARCHAR", "details": {"dataset_name": "VARCHAR"}},'
         ' "media_attributes": {"asset_type": "VARCHAR", "mime_type": "VARCHAR",'
-        ' "width": "BIGINT", "height": "BIGINT"},'
-        ' "projects": "MAP(VARCHAR, JSON)", "experiments": "MAP(VARCHAR, JSON)"}')
-_PROJECT = ('{"name": "VARCHAR", "labels": "JSON[]",'
-            ' "project_details": {"workflow_status": "VARCHAR", "task_name": "VARCHAR"}}')
-_MODEL = '{"name": "VARCHAR", "runs": "MAP(VARCHAR, JSON)"}'
-_RUN = '{"name": "VARCHAR", "split": "VARCHAR", "labels": "JSON[]", "predictions": "JSON[]"}'
-_LABEL = ('{"id": "VARCHAR", "label_kind": "VARCHAR", "annotations": "JSON",'
-          ' "label_details": {"created_at": "VARCHAR", "updated_at": "VARCHAR",'
-          ' "created_by": "VARCHAR", "reviews": [{"review_action": "VARCHAR",'
-          ' "reviewed_by": "VARCHAR"}]}}')
-_ANNOTATIONS = ('{"objects": "JSON[]", "classifications": "JSON[]",'
-                ' "frames": "MAP(VARCHAR, JSON)"}')
-_FRAME = '{"objects": "MAP(VARCHAR, JSON)", "classifications": "JSON[]"}'
+        ' "width": "BIGINT", "height": "BIGINT"}}')
+# The labels side is parsed once per row into typed structs (one JSON parse, no re-parsing
+# of nested documents); only classifications stay JSON, since they nest without a bound.
+_POINT = "STRUCT(x DOUBLE, y DOUBLE)"
 _OBJECT = (
-    '{"feature_id": "VARCHAR", "feature_schema_id": "VARCHAR", "name": "VARCHAR",'
-    ' "annotation_kind": "VARCHAR", "classifications": "JSON[]",'
-    ' "bounding_box": {"top": "DOUBLE", "left": "DOUBLE", "height": "DOUBLE", "width": "DOUBLE"},'
-    ' "point": {"x": "DOUBLE", "y": "DOUBLE"}, "polygon": "JSON[]", "line": "JSON[]",'
-    ' "mask": {"url": "VARCHAR"}, "composite_mask": {"url": "VARCHAR", "color_rgb": "BIGINT[]"},'
-    ' "location": {"start": "BIGINT", "end": "BIGINT", "token": "VARCHAR",'
-    '   "groups": [{"page_number": "BIGINT", "text": "VARCHAR"}]},'
-    ' "conversational_location": {"message_id": "VARCHAR",'
-    '   "location": {"start": "BIGINT", "end": "BIGINT"}},'
-    ' "page_number": "BIGINT", "geojson": {"type": "VARCHAR", "coordinates": "JSON"}}')
+    "STRUCT(feature_id VARCHAR, feature_schema_id VARCHAR, name VARCHAR,"
+    " annotation_kind VARCHAR, classifications JSON[],"
+    ' bounding_box STRUCT(top DOUBLE, "left" DOUBLE, height DOUBLE, width DOUBLE),'
+    f" point {_POINT}, polygon {_POINT}[], line {_POINT}[],"
+    " mask STRUCT(url VARCHAR), composite_mask STRUCT(url VARCHAR, color_rgb BIGINT[]),"
+    ' location STRUCT(start BIGINT, "end" BIGINT, token VARCHAR,'
+    "   groups STRUCT(page_number BIGINT, text VARCHAR)[]),"
+    " conversational_location STRUCT(message_id VARCHAR,"
+    '   location STRUCT(start BIGINT, "end" BIGINT)),'
+    ' page_number BIGINT, geojson STRUCT("type" VARCHAR, coordinates JSON))')
+_FRAME = f"STRUCT(objects MAP(VARCHAR, {_OBJECT}), classifications JSON[])"
+_ANNOTATIONS = (f"STRUCT(objects {_OBJECT}[], classifications JSON[],"
+                f" frames MAP(VARCHAR, {_FRAME}))")
+_LABEL = ("STRUCT(id VARCHAR, label_kind VARCHAR, label_details STRUCT(created_at VARCHAR,"
+          " updated_at VARCHAR, created_by VARCHAR,"
+          " reviews STRUCT(review_action VARCHAR, reviewed_by VARCHAR)[]),"
+          f" annotations {_ANNOTATIONS})")
+_PROJECT = (f"STRUCT(name VARCHAR, labels {_LABEL}[],"
+            " project_details STRUCT(workflow_status VARCHAR, task_name VARCHAR))")
+_RUN = f"STRUCT(name VARCHAR, split VARCHAR, labels {_LABEL}[], predictions {_LABEL}[])"
+_MODEL = f"STRUCT(name VARCHAR, runs MAP(VARCHAR, {_RUN}))"
+_LABELLED_ROW = json.dumps({
+    "data_row": {"id": "VARCHAR", "global_key": "VARCHAR"},
+    "media_attributes": {"asset_type": "VARCHAR", "mime_type": "VARCHAR"},
+    "projects": f"MAP(VARCHAR, {_PROJECT})", "experiments": f"MAP(VARCHAR, {_MODEL})"})
 _ANSWER = ('{"feature_id": "VARCHAR", "feature_schema_id": "VARCHAR", "name": "VARCHAR",'
            ' "classifications": "JSON[]"}')
 _CLASSIFICATION = (
@@ -90,8 +97,6 @@ SELECT line,
        r.data_row.details.dataset_name AS dataset_name,
        r.data_row.row_data AS row_data,
        r.media_attributes.width AS width, r.media_attributes.height AS height,
-       coalesce(cardinality(r.projects), 0) AS project_count,
-       coalesce(cardinality(r.experiments), 0) AS model_count,
        json::JSON AS json
 FROM _parsed;
 
@@ -100,39 +105,38 @@ SELECT line, r.data_row.id AS data_row_id, r.data_row.global_key AS global_key,
        upper(coalesce(r.media_attributes.asset_type,
                       split_part(r.media_attributes.mime_type, '/', 1))) AS media_type,
        r.projects, r.experiments
-FROM _parsed;
+FROM (SELECT line, json_transform(json, '{_LABELLED_ROW}') AS r FROM chunk);
 
 CREATE OR REPLACE TEMP VIEW _project_labels AS
 WITH p AS (
   SELECT line, data_row_id, global_key, media_type,
          unnest(map_entries(projects)) AS e, generate_subscripts(map_keys(projects), 1) AS pi
   FROM _row_keys WHERE cardinality(projects) > 0
-), pv AS (
-  SELECT * EXCLUDE (e), e.key AS project_id, json_transform(e.value, '{_PROJECT}') AS v FROM p
 )
-SELECT line, data_row_id, global_key, media_type, 'project' AS source, project_id,
-       v.name AS project_name, NULL::VARCHAR AS model_run_id, NULL::VARCHAR AS model_run_name,
-       NULL::VARCHAR AS split, v.project_details.workflow_status AS workflow_status,
-       pi AS source_order, unnest(v.labels) AS label, generate_subscripts(v.labels, 1) AS li
-FROM pv;
+SELECT line, data_row_id, global_key, media_type, 'project' AS source, e.key AS project_id,
+       e.value.name AS project_name, NULL::VARCHAR AS model_run_id,
+       NULL::VARCHAR AS model_run_name, NULL::VARCHAR AS split,
+       e.value.project_details.workflow_status AS workflow_status,
+       pi AS source_order, unnest(e.value.labels) AS label,
+       generate_subscripts(e.value.labels, 1) AS li
+FROM p WHERE len(e.value.labels) > 0;
 
 CREATE OR REPLACE TEMP VIEW _run_labels AS
 WITH m AS (
-  SELECT line, data_row_id, global_key, media_type,
-         json_transform(unnest(map_values(experiments)), '{_MODEL}') AS mv
+  SELECT line, data_row_id, global_key, media_type, unnest(map_values(experiments)) AS mv
   FROM _row_keys WHERE cardinality(experiments) > 0
 ), r AS (
   SELECT * EXCLUDE (mv), unnest(map_entries(mv.runs)) AS e,
          generate_subscripts(map_keys(mv.runs), 1) AS ri
   FROM m
 ), rv AS (
-  SELECT * EXCLUDE (e), e.key AS model_run_id, json_transform(e.value, '{_RUN}') AS v FROM r
+  SELECT * EXCLUDE (e), e.key AS model_run_id, e.value AS v FROM r
 ), gt AS (
   SELECT *, 'ground_truth' AS source, unnest(v.labels) AS label,
-         generate_subscripts(v.labels, 1) AS li FROM rv
+         generate_subscripts(v.labels, 1) AS li FROM rv WHERE len(v.labels) > 0
 ), pr AS (
   SELECT *, 'prediction' AS source, unnest(v.predictions) AS label,
-         generate_subscripts(v.predictions, 1) AS li FROM rv
+         generate_subscripts(v.predictions, 1) AS li FROM rv WHERE len(v.predictions) > 0
 )
 SELECT line, data_row_id, global_key, media_type, source, NULL::VARCHAR AS project_id,
        NULL::VARCHAR AS project_name, model_run_id, v.name AS model_run_name, v.split AS split,
@@ -141,22 +145,21 @@ SELECT line, data_row_id, global_key, media_type, source, NULL::VARCHAR AS proje
 FROM (SELECT * FROM gt UNION ALL SELECT * FROM pr);
 
 CREATE OR REPLACE TEMP VIEW _labels_src AS
-WITH a AS (SELECT * FROM _project_labels UNION ALL SELECT * FROM _run_labels),
-t AS (SELECT * EXCLUDE (label), json_transform(label, '{_LABEL}') AS lv FROM a)
+WITH a AS (SELECT * FROM _project_labels UNION ALL SELECT * FROM _run_labels)
 SELECT line, data_row_id, global_key, media_type, source, project_id, project_name,
        model_run_id, model_run_name, split, workflow_status,
-       lv.id AS label_id, lv.label_kind AS label_kind,
-       lv.label_details.created_by AS created_by,
-       TRY_CAST(lv.label_details.created_at AS TIMESTAMPTZ) AS created_at,
-       TRY_CAST(lv.label_details.updated_at AS TIMESTAMPTZ) AS updated_at,
-       nullif(array_to_string(list_transform(lv.label_details.reviews,
+       label.id AS label_id, label.label_kind AS label_kind,
+       label.label_details.created_by AS created_by,
+       TRY_CAST(label.label_details.created_at AS TIMESTAMPTZ) AS created_at,
+       TRY_CAST(label.label_details.updated_at AS TIMESTAMPTZ) AS updated_at,
+       nullif(array_to_string(list_transform(label.label_details.reviews,
                                              lambda x: x.review_action), ', '), '')
          AS review_verdicts,
-       nullif(array_to_string(list_distinct(list_transform(lv.label_details.reviews,
+       nullif(array_to_string(list_distinct(list_transform(label.label_details.reviews,
                                              lambda x: x.reviewed_by)), ', '), '') AS reviewed_by,
-       json_transform(lv.annotations, '{_ANNOTATIONS}') AS ann,
+       label.annotations AS ann,
        source_order, li
-FROM t;
+FROM a;
 
 CREATE TEMP TABLE _labels AS SELECT * FROM _labels_src LIMIT 0;
 
@@ -164,7 +167,7 @@ CREATE OR REPLACE TEMP VIEW labels AS
 SELECT {", ".join(LABEL_COLUMNS)},
        coalesce(len(ann.objects), 0)
          + coalesce(list_sum(list_transform(map_values(ann.frames),
-             lambda f: cardinality(json_transform(f, '{_FRAME}').objects))), 0) AS object_count,
+             lambda f: cardinality(f.objects))), 0) AS object_count,
        coalesce(len(ann.classifications), 0) AS classification_count,
        source_order, li
 FROM _labels;
@@ -177,14 +180,14 @@ WITH still AS (
 ), fr AS (
   SELECT *, unnest(map_entries(ann.frames)) AS fe FROM _labels WHERE cardinality(ann.frames) > 0
 ), video AS (
-  SELECT * EXCLUDE (fe, fv), TRY_CAST(fe.key AS BIGINT) AS frame,
-         unnest(map_values(fv.objects)) AS o, generate_subscripts(map_keys(fv.objects), 1) AS oi
-  FROM (SELECT *, json_transform(fe.value, '{_FRAME}') AS fv FROM fr)
-  WHERE cardinality(fv.objects) > 0
+  SELECT * EXCLUDE (fe), TRY_CAST(fe.key AS BIGINT) AS frame,
+         unnest(map_values(fe.value.objects)) AS o,
+         generate_subscripts(map_keys(fe.value.objects), 1) AS oi
+  FROM fr WHERE cardinality(fe.value.objects) > 0
 )
-SELECT * EXCLUDE (o), json_transform(o, '{_OBJECT}') AS ov FROM still
+SELECT * EXCLUDE (o, ann), o AS ov FROM still
 UNION ALL
-SELECT * EXCLUDE (o), json_transform(o, '{_OBJECT}') AS ov FROM video;
+SELECT * EXCLUDE (o, ann), o AS ov FROM video;
 
 CREATE TEMP TABLE _objects AS SELECT * FROM _objects_src LIMIT 0;
 
@@ -220,7 +223,7 @@ WITH top AS (
   FROM _labels WHERE len(ann.classifications) > 0
 ), fr AS (
   SELECT line, source_order, li, TRY_CAST(fe.key AS BIGINT) AS frame,
-         json_transform(fe.value, '{_FRAME}').classifications AS cs
+         fe.value.classifications AS cs
   FROM (SELECT *, unnest(map_entries(ann.frames)) AS fe FROM _labels
         WHERE cardinality(ann.frames) > 0)
 ), per_frame AS (

@@ -4,7 +4,9 @@
 
 import type { Model, Reply, Request } from "./types";
 
-type Handler = (reply: Reply) => void;
+/** Binary parts of a reply (media for the preview): DataViews in JupyterLab. */
+export type Buffers = (ArrayBuffer | ArrayBufferView)[];
+type Handler = (reply: Reply, buffers: Buffers) => void;
 
 let seq = 0;
 
@@ -17,7 +19,8 @@ export class Rpc {
   constructor(private readonly model: Model) {
     seq += 1;
     this.prefix = `v${seq}-${Math.random().toString(36).slice(2, 8)}`;
-    this.listener = (content: unknown) => this.receive(content);
+    this.listener = (content: unknown, buffers: unknown) =>
+      this.receive(content, Array.isArray(buffers) ? (buffers as Buffers) : []);
     model.on("msg:custom", this.listener);
   }
 
@@ -36,7 +39,7 @@ export class Rpc {
     return id;
   }
 
-  private receive(content: unknown): void {
+  private receive(content: unknown, buffers: Buffers): void {
     if (typeof content !== "object" || content === null) return;
     const reply = content as Reply;
     if (typeof reply.id !== "string") return;
@@ -44,7 +47,7 @@ export class Rpc {
     if (!entry) return; // another view's request, or one we already dropped
     this.waiting.delete(reply.id);
     if (this.latest.get(entry.channel) !== reply.id) return; // stale: a newer one is waiting
-    entry.handler(reply);
+    entry.handler(reply, buffers);
   }
 
   dispose(): void {

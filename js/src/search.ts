@@ -108,8 +108,8 @@ export class SearchBox implements Part {
     this.clear = h("button", {
       type: "button",
       class: "ew-btn",
-      text: "Show all rows",
-      "aria-label": "Clear the search",
+      text: "Clear search",
+      title: "Show every row again",
     });
     this.bar = h("progress", { class: "ew-search-bar", max: 1, value: 0, "aria-label": "Search progress" });
     this.summary = h("span", { class: "ew-search-summary", role: "status", "aria-live": "polite" });

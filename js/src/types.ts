@@ -1,5 +1,7 @@
 // Shapes shared with export_widget/messages.py. Declared once here, once in Python.
 
+import type { PreviewReply } from "./preview-types";
+
 export type Scope = "project" | "dataset" | "catalog" | "slice" | "model_run" | "data_rows";
 export type State = "idle" | "queued" | "running" | "streaming" | "done" | "failed" | "cancelled";
 export type StreamName = "result" | "errors";
@@ -164,6 +166,8 @@ export interface WidgetModel {
   catalog: Catalog;
   validation: Validation;
   code: CodeTexts;
+  /** The result line (0-based) the preview shows; written by the kernel. */
+  selected: number | null;
   search: SearchStatus;
 }
 
@@ -173,6 +177,8 @@ export type Request =
   | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number }
   | { type: "code"; id: string; source: string }
+  | { type: "select"; id: string; line: number }
+  | { type: "preview"; id: string; line: number }
   | { type: "find"; id: string; kind: SearchKind; query: string }
   | { type: "find_cancel"; id: string }
   | { type: "find_clear"; id: string }
@@ -200,6 +206,8 @@ export type Request =
 export type Reply =
   | { type: "page"; id: string; stream: StreamName; line: number; total: number; lines: string[] }
   | { type: "ack"; id: string; action: string; ok: boolean; message: string }
+  | { type: "select"; id: string; line: number | null; ok: boolean; message: string }
+  | PreviewReply
   | { type: "error"; id: string; message: string }
   | { type: "find"; id: string; ok: boolean; message: string; search_id: string }
   | { type: "save"; id: string; ok: boolean; message: string; save_id: string; name: string }

@@ -324,13 +324,59 @@ export class Viewer {
       const node = new TreeNode(value, `Line ${fmtInt(number + 1)}`, "$", copy, true, rowHint(value));
       node.el.dataset.line = String(number + 1);
       node.el.classList.add("ew-row-node");
+      if (this.stream === "result") this.addSelect(node, number);
       node.expand();
       return node;
     });
     this.list.replaceChildren(...this.nodes.map((n) => n.el));
+    this.applySelected();
     if (lines.length === 0) {
       const empty = this.filtered ? "No matching rows." : this.stream === "result" ? "No rows yet." : "No errors.";
       this.list.append(h("li", { class: "ew-empty", text: empty }));
+    }
+  }
+
+  /** Called with a 0-based result line when the user picks a row to preview. */
+  onSelect: ((line: number) => void) | null = null;
+  private selected: number | null = null;
+
+  private addSelect(node: TreeNode, line: number): void {
+    const header = node.el.querySelector(".ew-line");
+    if (!header) return;
+    const button = h("button", {
+      type: "button",
+      class: "ew-btn ew-preview-btn",
+      text: "Preview",
+      "aria-label": `Preview line ${fmtInt(line + 1)}`,
+    });
+    button.addEventListener("click", () => this.onSelect?.(line));
+    header.querySelector(".ew-tools")?.before(button);
+    // A click on the row's own line (its label, its hint) selects it too.
+    header.addEventListener("click", (e) => {
+      const target = e.target as HTMLElement;
+      if (target.closest("button") && !target.closest(".ew-toggle")) return;
+      this.onSelect?.(line);
+    });
+  }
+
+  /** Mark the kernel's selected line, paging to it when it is not on this page. */
+  markSelected(line: number | null): void {
+    this.selected = line;
+    const shown = this.nodes.some((n) => Number(n.el.dataset.line) - 1 === line);
+    // Page to the line, unless a search narrows the rows (its pages are of matches).
+    if (line !== null && this.stream === "result" && this.nodes.length > 0 && !shown && !this.filtered) {
+      this.state.result.focusLine = line;
+      this.load(Math.floor(line / this.size) * this.size);
+      return;
+    }
+    this.applySelected();
+  }
+
+  private applySelected(): void {
+    for (const node of this.nodes) {
+      const on = this.stream === "result" && Number(node.el.dataset.line) - 1 === this.selected;
+      node.el.classList.toggle("ew-selected", on);
+      node.el.setAttribute("aria-selected", String(on));
     }
   }
 
@@ -371,7 +417,10 @@ export class Viewer {
 export function mountViewer({ model, rpc, on, events }: PartContext): Part {
   const viewer = new Viewer(rpc);
   const onStatus = (): void => viewer.update(model.get("status"));
+  // The kernel owns the selection (`selected`): a click asks it, and every part follows it.
+  viewer.onSelect = (line) => rpc.request("select", { type: "select", line }, () => undefined);
   on("change:status", onStatus);
+  on("change:selected", () => viewer.markSelected(model.get("selected") ?? null));
   on("change:search", () => viewer.setSearch(searchOf(model)));
   onStatus();
   const search = searchOf(model);

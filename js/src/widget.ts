@@ -8,6 +8,7 @@ import { h } from "./dom";
 import { mountFold } from "./fold";
 import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
+import { mountPreview } from "./preview";
 import { mountProgress } from "./progress";
 import { Rpc } from "./rpc";
 import { mountSave } from "./save";
@@ -26,6 +27,7 @@ const PARTS: MountPart[] = [
   mountProgress,
   mountSearch,
   mountViewer,
+  mountPreview,
   mountTable,
   mountSave,
   mountHistory,

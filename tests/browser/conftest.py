@@ -53,6 +53,24 @@ REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "conf
 REPORT_CODE = """\
 print("KERNEL=" + json.dumps({"config": w.config, "code": w.code,
                              "run": w.catalog["model_runs"][0]["id"]}))"""
+SETUP_PREVIEW = """\
+import json, pathlib, tempfile
+from export_widget import ExportWidget
+from export_widget.client import Client
+from export_widget.server.runner import start_local_server
+d = pathlib.Path(tempfile.mkdtemp())
+srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, data_dir=d)
+w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint))
+w"""
+
+REPORT_PREVIEW = """\
+p = w.preview()
+print("KERNEL=" + json.dumps({
+    "state": w.status["state"], "selected": w.selected,
+    "media_host": srv.endpoint.rsplit("/graphql", 1)[0],
+    "row": w.rows(w.selected, w.selected + 1)[0] if w.selected is not None else None,
+    "shapes": p["shapes"] if p else [], "media": p["media"] if p else None}))"""
+
 SETUP_HISTORY = """\
 import json, pathlib
 from export_widget import ExportWidget
@@ -154,6 +172,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
     write_notebook(notebooks / "comfort.ipynb", [SETUP_DEMO, REPORT_CODE])
+    write_notebook(notebooks / "preview.ipynb", [SETUP_PREVIEW, REPORT_PREVIEW])
     write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
     write_notebook(notebooks / "inspect.ipynb", [SETUP_INSPECT, REPORT_INSPECT, SETUP_RUN,
                                                  REPORT_RUN])

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from chromium_support import paste
 from playwright.sync_api import expect
 
 from .conftest import ARTIFACTS, TOKEN
@@ -123,7 +124,7 @@ def test_a_2001_id_list_shows_the_kernels_validation_error(lab, lab_page):
     root = page.locator(".jp-OutputArea-output .ew-root")
     expect(root).to_be_visible(timeout=60_000)
     ids = root.get_by_label("Ids to export")
-    ids.fill("\n".join(f"key-{i}" for i in range(2001)))
+    paste(ids, "\n".join(f"key-{i}" for i in range(2001)))
     ids.press("Tab")
     expect(root.locator(".ew-field[data-field='ids'] .ew-count")).to_have_text(
         "2,001 global keys (max 2,000)")

@@ -80,7 +80,7 @@ def test_search_table_and_save_on_a_project_and_a_model_run(lab, lab_page, tmp_p
     expect(root.locator(".ew-search-error")).to_have_text(
         'sql: Parser Error: syntax error at or near "("')
     shot(page, "lab_inspect_02_sql_error.png")
-    root.get_by_role("button", name="Clear the search").click()
+    root.get_by_role("button", name="Clear search").click()
     expect(root.locator(".ew-viewer .ew-range")).to_have_text(
         f"Lines 1{DASH}{min(total, 50)} of {total}")
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
 from export_widget.inspect import find, labels_frame, write_coco, write_ndjson, write_table
-from export_widget.inspect.formats import decode_mask, fetch_with
+from export_widget.inspect.formats import fit_mask
+from export_widget.masks import MaskLoader
 
 from .export_oracle import Export, labels, objects
 
@@ -73,8 +74,7 @@ def test_coco_loads_in_pycocotools_with_the_export_counts(image_export: Export,
     from pycocotools.coco import COCO
 
     path = tmp_path / "coco.json"
-    with httpx.Client() as http:
-        summary = write_coco(image_export.spool, path, fetch_mask=fetch_with(http))
+    summary = write_coco(image_export.spool, path, load_mask=MaskLoader())
     coco = COCO(str(path))
     expected = [o for _l, _s, _p, _e, label in labels(image_export.rows)
                 for _f, o in objects(label["annotations"])
@@ -94,8 +94,11 @@ def test_coco_loads_in_pycocotools_with_the_export_counts(image_export: Export,
     bitmap = coco.annToMask(sky)
     assert bitmap.shape == (480, 640) and bitmap.sum() == sky["area"] > 0
     road = coco.loadAnns(coco.getAnnIds(catIds=coco.getCatIds(catNms=["road"])))[0]
-    # The demo road: a trapezoid of (640 + 140) / 2 * 220 pixels.
-    assert road["area"] == pytest.approx(85800.0)
+    # The demo road is a trapezoid whose corners each label places: its area is the polygon's.
+    polygon = next(o for o in expected if o["feature_id"] == road["feature_id"])["polygon"]
+    pts = [(p["x"], p["y"]) for p in polygon]
+    area = abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(pts))) / 2
+    assert road["area"] == pytest.approx(area)
     image = coco.loadImgs(sky["image_id"])[0]
     assert image["width"] == 640 and image["line"] == sky["image_id"] - 1
 
@@ -117,13 +120,23 @@ def test_coco_of_predictions_without_masks_counts_what_was_skipped(run_export: E
         write_coco(run_export.spool, io.BytesIO(), sources=["labels"])
 
 
-def test_a_composite_mask_is_read_by_its_colour() -> None:
-    from PIL import Image
+def test_a_composite_mask_is_read_by_its_colour_and_scaled_to_the_image(
+        run_export: Export, tmp_path: Path) -> None:
+    from pycocotools.coco import COCO
 
-    img = Image.new("RGB", (4, 2), (0, 0, 0))
-    img.putpixel((1, 0), (255, 0, 0))
-    img.putpixel((2, 1), (0, 255, 0))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    bitmap = decode_mask(buf.getvalue(), (8, 4), [255, 0, 0])
-    assert bitmap.shape == (4, 8) and bitmap.sum() == 4 and bitmap[0, 2] == 1
+    asked: list[dict[str, object]] = []
+
+    def load(ref: dict[str, object]) -> np.ndarray:
+        asked.append(dict(ref))
+        pixels = np.zeros((48, 64), dtype=bool)  # a quarter-size mask: the top-left 8x4
+        pixels[:4, :8] = True
+        return pixels
+
+    path = tmp_path / "masks.coco.json"
+    summary = write_coco(run_export.spool, path, sources=["prediction"], load_mask=load)
+    assert summary["masks_skipped"] == 0 and asked and all("url" in ref for ref in asked)
+    coco = COCO(str(path))
+    sky = coco.loadAnns(coco.getAnnIds(catIds=coco.getCatIds(catNms=["sky"])))[0]
+    assert sky["area"] == 80 * 40 and sky["bbox"] == [0.0, 0.0, 80.0, 40.0]
+    bitmap = fit_mask(np.eye(2, dtype=bool), (4, 4))
+    assert bitmap.tolist() == [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]

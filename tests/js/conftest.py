@@ -53,6 +53,7 @@ def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "catalog": sample_catalog(),
         "validation": {},
         "code": {"client": "", "sdk": ""},
+        "selected": None,
         "search": dict(idle_search()),
     }
     (root / "state.json").write_text(json.dumps(state))

@@ -55,7 +55,7 @@ def test_text_search_narrows_the_viewer_to_the_matches(page):
     expect(page.locator(".ew-search-summary")).to_have_text("3 of 120 rows match")
     expect(page.locator(".ew-viewer .ew-range")).to_have_text(f"Matches 1{DASH}3 of 3")
     assert row_labels(page) == ["Line 8", "Line 71", "Line 78"]
-    page.get_by_role("button", name="Clear the search").click()
+    page.get_by_role("button", name="Clear search").click()
     assert sent(page, "find_clear")
     set_search(page, id="", kind="", query="", state="idle", scanned=0, total=0, matches=0)
     expect(page.locator(".ew-viewer .ew-range")).to_have_text(f"Lines 1{DASH}50 of 120")

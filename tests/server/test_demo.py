@@ -169,7 +169,7 @@ def test_render_media_produces_valid_files_for_every_kind() -> None:
         "images/street-0001.png": ("image/png", b"\x89PNG"),
         "/media/masks/street-0001-sky.png": ("image/png", b"\x89PNG"),
         "overlays/street-0001.svg": ("image/svg+xml", b"<svg"),
-        "videos/clip-0001.svg": ("image/svg+xml", b"<svg"),
+        "videos/clip-0001.webm": ("video/webm", b"\x1aE\xdf\xa3"),
         "text/article-0003.txt": ("text/plain; charset=utf-8", None),
         "html/page-0001.html": ("text/html; charset=utf-8", b"<!doctype html>"),
         "conversations/chat-0001.json": ("application/json", b"{"),

@@ -1,9 +1,10 @@
 """Demo media generated on request, so the server needs no external URLs.
 
-Rows store `row_data` as `/media/<kind>/<name>`; `render_media` turns such a path into small,
-valid bytes. Content is derived from the file name only, so the demo generator and this module
-agree on what a text, a conversation or a document says (the demo's NER spans and token groups
-point into exactly these strings).
+Rows store `row_data` as `/media/<kind>/<name>`; `render_media` turns such a path into
+bytes a person can read: street images with the objects the labels mark, WebM clips whose
+vehicle and cyclist follow the key frames, PDFs whose words sit in their token boxes. Content
+is derived from the file name only, so the demo generator and this module agree on what a
+file shows (the demo's boxes, NER spans and token groups point into exactly this content).
 """
 
 from __future__ import annotations
@@ -11,25 +12,24 @@ from __future__ import annotations
 import math
 import re
 import struct
-import zlib
 from hashlib import blake2b
 from typing import Any
 
 import orjson
+
+from export_widget.server.demo.names import name_index
 
 _CITIES = ["Paris", "東京", "São Paulo", "Zürich", "Reykjavík", "New York", "Kraków", "서울"]
 _PEOPLE = ["Zoë Müller", "李明", "José Álvarez", "Ada Lovelace", "Émile Zola", "Priya Patel"]
 _ORGS = ["Acme Corp", "Société Générale", "株式会社ソニー", "Globex", "Initech", "Umbrella Labs"]
 _TOPICS = ["solar", "transit", "water", "housing", "rail", "broadband"]
 _EMOJI = ["🚀", "🌧️", "✅", "📈", "🎉", "🌍"]
-
-
-def name_index(name: str) -> int:
-    """The number in a demo file name (`street-0042.png` -> 42), or a stable hash."""
-    digits = re.findall(r"\d+", name)
-    if digits:
-        return int(digits[-1])
-    return int.from_bytes(blake2b(name.encode(), digest_size=4).digest(), "big")
+# Invoices use names the PDF's standard font can write (Latin-1), so the text a document
+# entity points at is really on the page.
+_INVOICE_ORGS = ["Acme Corp", "Société Générale", "Sony Group", "Globex", "Initech",
+                 "Umbrella Labs"]
+_INVOICE_PEOPLE = ["Zoë Müller", "Li Ming", "José Álvarez", "Ada Lovelace", "Émile Zola",
+                   "Priya Patel"]
 
 
 # --- text -----------------------------------------------------------------------------
@@ -101,8 +101,10 @@ def document_pages(name: str) -> list[list[dict[str, Any]]]:
     """The word tokens of a demo PDF, per page: `{id, text, left, top, width, height}`."""
     i = name_index(name)
     lines_per_page = [
-        [f"INVOICE {2024000 + i}", f"Billed to {_ORGS[i % len(_ORGS)]}", "Total due 1,250.00 EUR"],
-        ["Payment terms net 30 days", f"Contact {_PEOPLE[i % len(_PEOPLE)]}"],
+        [f"INVOICE {2024000 + i}", f"Billed to {_INVOICE_ORGS[i % len(_INVOICE_ORGS)]}",
+         "Total due 1,250.00 EUR", "", "Item Qty Amount", "Survey 1 750.00",
+         "Report 2 500.00", "", "Thank you for your business."],
+        ["Payment terms net 30 days", f"Contact {_INVOICE_PEOPLE[i % len(_INVOICE_PEOPLE)]}"],
     ]
     pages: list[list[dict[str, Any]]] = []
     for p, lines in enumerate(lines_per_page, start=1):
@@ -110,7 +112,7 @@ def document_pages(name: str) -> list[list[dict[str, Any]]]:
         for row, line in enumerate(lines):
             left = 72.0
             top = 72.0 + row * 24
-            for word in line.split(" "):
+            for word in line.split():
                 width = 7.0 * len(word)
                 tid = blake2b(f"{name}|{p}|{len(tokens)}".encode(), digest_size=16).hexdigest()
                 token_id = f"{tid[:8]}-{tid[8:12]}-{tid[12:16]}-{tid[16:20]}-{tid[20:32]}"
@@ -123,7 +125,13 @@ def document_pages(name: str) -> list[list[dict[str, Any]]]:
     return pages
 
 
+_FONT_SIZE = 11
+_COURIER_ADVANCE = 0.6  # Courier's glyphs are all 0.6 em wide
+
+
 def _pdf_bytes(name: str) -> bytes:
+    """A PDF whose every word is drawn inside its token's box: Courier, stretched (Tz) to the
+    token's width, baseline 11 pt below the token's top."""
     pages = document_pages(name)
     objects: list[bytes] = []
     page_ids = [3 + 2 * k for k in range(len(pages))]
@@ -132,12 +140,13 @@ def _pdf_bytes(name: str) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
     font_id = 3 + 2 * len(pages)
     for k, tokens in enumerate(pages):
-        ops = ["BT", "/F1 11 Tf"]
+        ops = ["BT", f"/F1 {_FONT_SIZE} Tf"]
         for t in tokens:
             text = t["text"].encode("latin-1", "replace").decode("latin-1")
+            stretch = 100 * t["width"] / (_COURIER_ADVANCE * _FONT_SIZE * len(text))
             text = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
             y = PDF_PAGE_HEIGHT - t["top"] - 11
-            ops.append(f"1 0 0 1 {t['left']:.1f} {y:.1f} Tm ({text}) Tj")
+            ops.append(f"{stretch:.2f} Tz 1 0 0 1 {t['left']:.1f} {y:.1f} Tm ({text}) Tj")
         ops.append("ET")
         stream = "\n".join(ops).encode("latin-1", "replace")
         objects.append(
@@ -146,7 +155,8 @@ def _pdf_bytes(name: str) -> bytes:
             .encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier "
+                   b"/Encoding /WinAnsiEncoding >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, start=1):
@@ -166,61 +176,23 @@ def _pdf_bytes(name: str) -> bytes:
 # --- images, audio, video --------------------------------------------------------------
 
 
-def _color(name: str) -> tuple[int, int, int]:
-    d = blake2b(name.encode(), digest_size=3).digest()
-    return d[0], d[1], d[2]
-
-
-def png_bytes(width: int, height: int, rgb: tuple[int, int, int], band: int = 0) -> bytes:
-    """A valid RGB PNG: a solid colour with a darker horizontal band (`band` rows high)."""
-    r, g, b = rgb
-    plain = b"\x00" + bytes((r, g, b)) * width
-    dark = b"\x00" + bytes((r // 2, g // 2, b // 2)) * width
-    top = (height - band) // 2
-    raw = b"".join(dark if top <= y < top + band else plain for y in range(height))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(
-            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 6))
-        + chunk(b"IEND", b"")
-    )
-
-
 def _wav_bytes(name: str) -> bytes:
+    """One second of a tone in syllable-like bursts, so the waveform has a shape."""
     rate, seconds = 8000, 1
     freq = 220 + 20 * (name_index(name) % 12)
+    bursts = 3 + name_index(name) % 3
+
+    def envelope(n: int) -> float:
+        return abs(math.sin(math.pi * bursts * n / (rate * seconds))) ** 2
+
     samples = bytes(
-        int(128 + 60 * math.sin(2 * math.pi * freq * n / rate)) for n in range(rate * seconds)
+        int(128 + 100 * envelope(n) * math.sin(2 * math.pi * freq * n / rate))
+        for n in range(rate * seconds)
     )
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate, 1, 8)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(samples)) + samples
     return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-VIDEO_FRAME_COUNT = 30
-VIDEO_FRAME_RATE = 10
-
-
-def _video_svg(name: str) -> bytes:
-    """An animated SVG (a box driving across a road) standing in for a video clip."""
-    r, g, b = _color(name)
-    seconds = VIDEO_FRAME_COUNT / VIDEO_FRAME_RATE
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180">'
-        f'<rect width="320" height="180" fill="rgb({r},{g},{b})"/>'
-        '<rect y="120" width="320" height="40" fill="#444"/>'
-        '<rect y="110" width="60" height="30" fill="#e33">'
-        f'<animate attributeName="x" from="0" to="260" dur="{seconds}s" repeatCount="indefinite"/>'
-        "</rect></svg>"
-    ).encode()
 
 
 def _overlay_svg(name: str) -> bytes:
@@ -242,14 +214,28 @@ def _html_page(name: str) -> bytes:
 
 
 def _render(kind: str, name: str) -> tuple[bytes, str] | None:
-    if kind in ("images", "tiles"):
-        return png_bytes(64, 48, _color(name), band=12), "image/png"
+    # Pillow and PyAV load on the first picture or clip, not when the server starts.
+    if kind == "images":
+        from export_widget.server.demo.pictures import street_png
+
+        return street_png(name), "image/png"
+    if kind == "tiles":
+        from export_widget.server.demo.pictures import tile_png
+
+        return tile_png(name), "image/png"
     if kind == "masks":
-        return png_bytes(64, 48, (255, 255, 255), band=16), "image/png"
+        from export_widget.server.demo.pictures import sky_mask_png
+
+        mask = sky_mask_png(name)
+        return (mask, "image/png") if mask is not None else None
+    if kind == "videos":
+        if not name.endswith(".webm"):
+            return None
+        from export_widget.server.demo.clips import clip_webm
+
+        return clip_webm(name), "video/webm"
     if kind == "overlays":
         return _overlay_svg(name), "image/svg+xml"
-    if kind == "videos":
-        return _video_svg(name), "image/svg+xml"
     if kind == "text":
         return text_document(name).encode(), "text/plain; charset=utf-8"
     if kind == "html":

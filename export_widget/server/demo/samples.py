@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from export_widget.jsontypes import Json
-from export_widget.server.demo import media
+from export_widget.server.demo import media, scenes
 from export_widget.server.demo.ids import cuid
 
 # An ontology node: (name, kind, children). Tools: bbox polygon line point mask ner
@@ -139,6 +139,14 @@ class Builder:
         self.label_id = label_id
         self.rng = rng
         self._n = 0
+        self.noise = LABEL_NOISE
+        self.prediction = False
+        self.defect: str | None = None
+
+    def jitter(self, value: float) -> float:
+        """`value` moved by up to `noise` pixels: how far a labeler's or a model's hand
+        strays from the object."""
+        return round(value + self.rng.uniform(-self.noise, self.noise), 1)
 
     def fid(self) -> str:
         self._n += 1
@@ -194,21 +202,25 @@ class Builder:
 
 def _image(b: Builder, name: str) -> Json:
     rng = b.rng
-    left, top = rng.randint(20, 400), rng.randint(150, 330)
-    w, h = rng.randint(60, 200), rng.randint(40, 120)
-    car = b.obj("car", "ImageBoundingBox",
-                [b.radio("car/color", rng.choice(["red", "blue", "white"]))])
-    car["bounding_box"] = {"top": float(top), "left": float(left), "height": float(h),
-                           "width": float(w)}
+    scene = scenes.street_scene(name)
+    left, top, w, h = scene.car
+    if b.defect == "box_misses":
+        left = left + w + 30 if left + 2 * w + 30 <= 640 else left - w - 30
+    car = b.obj("car", "ImageBoundingBox", [b.radio("car/color", scene.car_colour)])
+    car["bounding_box"] = {"top": b.jitter(top), "left": b.jitter(left),
+                           "height": b.jitter(h), "width": b.jitter(w)}
     road = b.obj("road", "ImagePolygon")
-    pts = [(0.0, 480.0), (250.0, 260.0), (390.0, 260.0), (640.0, 480.0)]
-    road["polygon"] = [{"x": x, "y": y} for x, y in pts + pts[:1]]
+    corners = [scene.road[0], *((b.jitter(x), b.jitter(y)) for x, y in scene.road[1:3]),
+               scene.road[3]]
+    road["polygon"] = [{"x": x, "y": y} for x, y in [*corners, corners[0]]]
     lane = b.obj("lane", "ImagePolyline")
-    lane["line"] = [{"x": 320.0 + k * rng.uniform(-4, 4), "y": 480.0 - k * 50.0} for k in range(5)]
+    lane["line"] = [{"x": b.jitter(x), "y": round(y, 1)} for x, y in scene.lane]
     ped = b.obj("pedestrian", "ImagePoint")
-    ped["point"] = {"x": float(rng.randint(0, 639)), "y": float(rng.randint(200, 479))}
+    ped["point"] = {"x": b.jitter(scene.pedestrian[0]), "y": b.jitter(scene.pedestrian[1])}
     sky = b.obj("sky", "ImageSegmentationMask")
-    sky["mask"] = {"url": f"/media/masks/{name.rsplit('.', 1)[0]}-sky.png"}
+    stem = name.rsplit(".", 1)[0]
+    offset = round(b.jitter(0.0)) if b.prediction else 0
+    sky["mask"] = {"url": f"/media/masks/{stem}-sky{f'-o{offset}' if offset else ''}.png"}
     checks = rng.sample(["night", "fog", "glare"], rng.randint(1, 2))
     return {
         "objects": [car, road, lane, ped, sky],
@@ -225,6 +237,8 @@ def _text(b: Builder, name: str) -> Json:
     for path, key in (("person", "person"), ("organization", "org"), ("location", "city")):
         token = ents[key]
         start = body.index(token)
+        if b.defect == "wrong_class" and path == "organization":
+            path = "location"
         o = b.obj(path, "TextEntity")
         o["location"] = {"start": start, "end": start + len(token) - 1, "token": token}
         objects.append(o)
@@ -317,61 +331,44 @@ def _html(b: Builder, name: str) -> Json:
     }
 
 
-def geo_center(name: str) -> tuple[float, float]:
-    """(lng, lat) of a demo tile: spread around a few real places."""
-    i = media.name_index(name)
-    places = [(-122.42, 37.77), (2.35, 48.86), (139.69, 35.69), (-46.63, -23.55)]
-    lng, lat = places[i % len(places)]
-    return round(lng + (i % 7) * 0.01, 6), round(lat + (i % 5) * 0.01, 6)
-
-
 def _geo(b: Builder, name: str) -> Json:
-    lng, lat = geo_center(name)
-    d = 0.002
-    well = b.obj("well", "GeoPoint")
-    well["geojson"] = {"type": "Point", "coordinates": [lng, lat]}
-    river = b.obj("river", "GeoPolyline")
-    river["geojson"] = {"type": "LineString",
-                        "coordinates": [[lng - 2 * d, lat - d], [lng, lat], [lng + 2 * d, lat + d]]}
-    field = b.obj("field", "GeoPolygon")
-    ring = [[lng, lat + d], [lng + d, lat], [lng, lat - d], [lng - d, lat]]
-    field["geojson"] = {"type": "Polygon", "coordinates": [ring + ring[:1]]}
-    bld = b.obj("building", "GeoBoundingBox")
-    s = d / 4
-    box = [[lng - s, lat - s], [lng + s, lat - s], [lng + s, lat + s], [lng - s, lat + s]]
-    bld["geojson"] = {"type": "Polygon", "coordinates": [box + box[:1]]}
-    for o in (well, river, field, bld):
-        o["geojson"]["coordinates"] = _round(o["geojson"]["coordinates"])
-    return {"objects": [well, river, field, bld],
+    features = scenes.geo_features(name)
+    kinds = {"well": ("GeoPoint", "Point"), "river": ("GeoPolyline", "LineString"),
+             "field": ("GeoPolygon", "Polygon"), "building": ("GeoBoundingBox", "Polygon")}
+    objects = []
+    for path, (kind, geo_type) in kinds.items():
+        o = b.obj(path, kind)
+        o["geojson"] = {"type": geo_type, "coordinates": features[path]}
+        objects.append(o)
+    return {"objects": objects,
             "classifications": [b.radio("land_use", b.rng.choice(["farm", "forest", "urban"]))],
             "relationships": []}
-
-
-def _round(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return round(value, 6)
 
 
 VIDEO_KEY_FRAMES = (1, 11, 21)
 
 
 def _video(b: Builder, name: str) -> Json:
-    """Key frames only; the row builder interpolates between them on request."""
+    """Key frames only, on the clip's moving objects; the row builder interpolates between
+    them on request (the objects move linearly, so interpolated boxes stay on them)."""
     rng = b.rng
     frames: dict[str, Json] = {}
     segments: dict[str, list[list[int]]] = {}
     key_map: dict[str, dict[str, bool]] = {}
-    for path in ("vehicle", "cyclist"):
+    for track in scenes.clip_tracks(name):
+        path = track.feature
+        if b.defect == "wrong_class" and path == "cyclist":
+            path = "vehicle"
         feature_id = b.fid()
         schema = b.schemas[path]
-        x, y = float(rng.randint(0, 80)), float(rng.randint(90, 120))
-        for k, frame in enumerate(VIDEO_KEY_FRAMES):
+        for frame in VIDEO_KEY_FRAMES:
+            left, top, w, h = track.box(frame)
             entry = frames.setdefault(str(frame), {"objects": {}, "classifications": []})
             entry["objects"][feature_id] = {
                 "feature_id": feature_id, "feature_schema_id": schema, "name": path,
                 "value": path, "annotation_kind": "VideoBoundingBox", "classifications": [],
-                "bounding_box": {"top": y, "left": x + 100.0 * k, "height": 30.0, "width": 60.0},
+                "bounding_box": {"top": b.jitter(top), "left": b.jitter(left),
+                                 "height": b.jitter(h), "width": b.jitter(w)},
             }
             key_map.setdefault(feature_id, {})[str(frame)] = True
         segments[feature_id] = [[VIDEO_KEY_FRAMES[0], VIDEO_KEY_FRAMES[-1]]]
@@ -399,7 +396,21 @@ ANNOTATORS: dict[str, Callable[[Builder, str], Json]] = {
 LABEL_KIND = {"VIDEO": "Video"}
 
 
+LABEL_NOISE = 1.5  # pixels a careful labeler's boxes stray from the object
+# A model run's predictions stray further: the baseline more than the fine-tuned model.
+PREDICTION_NOISE = {"baseline-v1": 14.0, "finetune-v2": 5.0}
+
+
 def annotations_for(seed: int, media_type: str, label_id: str, file_name: str,
-                    rng: random.Random) -> Json:
-    """Valid annotations (export shape) for one label on one demo file."""
-    return ANNOTATORS[media_type](Builder(seed, media_type, label_id, rng), file_name)
+                    rng: random.Random, *, prediction_noise: float | None = None,
+                    defect: str | None = None) -> Json:
+    """Valid annotations (export shape) for one label on one demo file.
+
+    `prediction_noise` makes them a model's predictions, that far off; `defect` (see
+    `scenes.QA_DEFECTS`) makes them wrong on purpose.
+    """
+    b = Builder(seed, media_type, label_id, rng)
+    if prediction_noise is not None:
+        b.noise, b.prediction = prediction_noise, True
+    b.defect = defect
+    return ANNOTATORS[media_type](b, file_name)

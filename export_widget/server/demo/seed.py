@@ -19,12 +19,12 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 
 from export_widget.jsontypes import Json
 from export_widget.server import store
-from export_widget.server.demo import media
+from export_widget.server.demo import media, scenes
 from export_widget.server.demo.ids import cuid
 from export_widget.server.demo.samples import (
     LABEL_KIND,
+    PREDICTION_NOISE,
     annotations_for,
-    geo_center,
     schema_rows,
 )
 
@@ -70,7 +70,7 @@ TAG_COLORS = {"demo": "#1565c0", "qa": "#c62828", "image": "#2e7d32", "video": "
 
 MEDIA = (
     MediaSpec("IMAGE", "Street Scenes", "Street Scenes Annotation", "street", "images", "png", 24),
-    MediaSpec("VIDEO", "Traffic Clips", "Traffic Video Tracking", "clip", "videos", "svg", 8),
+    MediaSpec("VIDEO", "Traffic Clips", "Traffic Video Tracking", "clip", "videos", "webm", 8),
     MediaSpec("TEXT", "News Articles", "News NER", "article", "text", "txt", 16),
     MediaSpec("TMS_GEO", "Satellite Tiles", "Land Use Mapping", "tile", "tiles", "png", 8),
     MediaSpec("PDF", "Invoices", "Invoice Extraction", "invoice", "documents", "pdf", 8),
@@ -92,20 +92,19 @@ def media_attributes(spec: MediaSpec, name: str) -> Json:
     """The media_attributes of a demo file (honest about what /media serves)."""
     mt = spec.media_type
     if mt == "IMAGE":
-        return {"height": 480, "width": 640, "mime_type": "image/png", "asset_type": "image"}
+        width, height = scenes.IMAGE_SIZE
+        return {"height": height, "width": width, "mime_type": "image/png", "asset_type": "image"}
     if mt == "VIDEO":
-        return {"mime_type": "image/svg+xml", "frame_rate": media.VIDEO_FRAME_RATE,
-                "frame_count": media.VIDEO_FRAME_COUNT, "height": 180, "width": 320,
+        width, height = scenes.CLIP_SIZE
+        return {"mime_type": "video/webm", "frame_rate": scenes.CLIP_FPS,
+                "frame_count": scenes.CLIP_FRAMES, "height": height, "width": width,
                 "asset_type": "video"}
     if mt == "TEXT":
         return {"mime_type": "text/plain", "asset_type": "text",
                 "content_length": len(media.text_document(name).encode())}
     if mt == "TMS_GEO":
-        lng, lat = geo_center(name)
         return {"mime_type": "image/png", "asset_type": "tms_geo", "epsg": "EPSG4326",
-                "min_zoom": 12, "max_zoom": 20,
-                "bounds": [[round(lng - 0.01, 6), round(lat - 0.01, 6)],
-                           [round(lng + 0.01, 6), round(lat + 0.01, 6)]]}
+                "min_zoom": 12, "max_zoom": 20, "bounds": scenes.geo_bounds(name)}
     if mt == "PDF":
         return {"mime_type": "application/pdf", "asset_type": "pdf",
                 "page_count": len(media.document_pages(name))}
@@ -310,7 +309,9 @@ class _Demo:
                     lid = self.id("label", f"{key}|{pk}|{c}")
                     created = LABELS_START_MS + rng.randrange(LABELS_DAYS * DAY_MS)
                     updated = created + rng.randrange(1, 4 * HOUR_MS)
-                    ann = annotations_for(self.seed, spec.media_type, lid, fname, rng)
+                    defect = scenes.QA_DEFECTS.get((key, fname)) if c == 0 else None
+                    ann = annotations_for(self.seed, spec.media_type, lid, fname, rng,
+                                          defect=defect)
                     labeler = "labeler" if c == 0 else "rework"
                     self.inserts.add(store.labels, id=lid, project_id=pid, data_row_pk=pk,
                                      label_kind=LABEL_KIND.get(spec.media_type, "Default"),
@@ -390,7 +391,8 @@ class _Demo:
                     self.inserts.add(store.model_run_labels, model_run_id=rid, label_id=labels[pk],
                                      data_row_pk=pk)
                 pred = self.id("prediction", f"{rid}|{pk}")
-                ann = annotations_for(self.seed, media_type, pred, fname, rng)
+                ann = annotations_for(self.seed, media_type, pred, fname, rng,
+                                      prediction_noise=PREDICTION_NOISE.get(run_name, 8.0))
                 self.inserts.add(store.predictions, id=pred, model_run_id=rid, data_row_pk=pk,
                                  label_kind=LABEL_KIND.get(media_type, "Default"),
                                  annotations=orjson.dumps(ann).decode(), created_at=rat)
