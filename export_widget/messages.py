@@ -5,6 +5,7 @@ Who writes what:
 - `status`     the export worker only, one whole dict per update.
 - `catalog`    Python, when the widget is built (what can be exported, with names).
 - `validation` Python, after each config change: field name -> message ("" keys never).
+- `code`       Python, after each config change: the form as Python (`CodeTexts`).
 - `selected`   Python: the 0-based result line the preview shows (None: no row). The browser
                asks for a change with a `select` message; `ExportWidget.select` sets it too.
 
@@ -164,6 +165,31 @@ class PreviewReply(TypedDict):
 class ErrorReply(TypedDict):
     type: Literal["error"]
     id: str
+    message: str
+
+
+class CodeTexts(TypedDict):
+    """The form as Python: this project's client, and the official labelbox SDK."""
+
+    client: str
+    sdk: str
+
+
+class CodeRequest(TypedDict):
+    """The Code panel's pasted or edited source, to be read into the form."""
+
+    type: Literal["code"]
+    id: str
+    source: str
+
+
+class CodeReply(TypedDict):
+    type: Literal["code"]
+    id: str
+    ok: bool
+    config: ExportConfig | None  # None when no export call could be read (see message)
+    notes: list[str]  # parts of the call the form cannot hold, each naming the part
+    code: CodeTexts  # the config as code, as the `code` trait will show it
     message: str
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 from . import history_routes, inspect_routes, preview_routes
+from .code_panel import read_code
 from .messages import (
     PAGE_LINES_MAX,
     ActionReply,
@@ -89,6 +90,8 @@ ROUTES: dict[str, Handler] = {
 }
 # The History and Compare panels; the widget is both an Exporter and a HistoryHost.
 ROUTES.update(cast("dict[str, Handler]", history_routes.ROUTES))
+# The Code panel; the widget is also a CodeReader (code_panel.py).
+ROUTES["code"] = cast("Handler", read_code)
 # Find, Table and Save; the widget is also `inspect_routes.Inspected`.
 ROUTES.update(cast("dict[str, Handler]", inspect_routes.ROUTES))
 # The Preview panel; the widget is a PreviewHost too.

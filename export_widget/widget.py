@@ -5,6 +5,7 @@ State of record, one writer each:
 - `status`      written only by the export worker, one whole dict per update.
 - `catalog`     written here at construction: what can be exported, with names.
 - `validation`  written here on each config change: field -> message.
+- `code`        written here on each config change: the form as Python, per flavour.
 - `selected`    written here: the result line the preview shows (the browser asks with a
                 `select` message, Python code calls `select`).
 - `search`      written only by the search worker: the search box's query and progress.
@@ -22,12 +23,15 @@ import functools
 import logging
 import pathlib
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import anywidget
 import traitlets
 
+from .call_parse import FormWarning, ParsedCall, catalog_notes, parse_export_call
+from .call_render import Flavour, render_all, render_code
 from .catalog import load_catalog
 from .demo import demo_client
 from .downloads import Downloads, plan, write
@@ -82,6 +86,7 @@ class ExportWidget(anywidget.AnyWidget):
     status = traitlets.Dict().tag(sync=True)
     catalog = traitlets.Dict().tag(sync=True)
     validation = traitlets.Dict().tag(sync=True)
+    code = traitlets.Dict().tag(sync=True)
     selected = traitlets.Int(None, allow_none=True).tag(sync=True)
     search = traitlets.Dict().tag(sync=True)
 
@@ -101,6 +106,7 @@ class ExportWidget(anywidget.AnyWidget):
         self.catalog = dict(load_catalog(self._client))
         self._request = ExportRequest.from_config(self.config)
         self.validation = self._request.field_errors()
+        self.code = dict(render_all(self._request, self.endpoint))
         self._preview: PreviewService | None = None
         self.observe(self._on_config, names=["config"])
         self.on_msg(self._on_custom)
@@ -146,6 +152,29 @@ class ExportWidget(anywidget.AnyWidget):
     def export_call(self) -> str:
         """The form as one line of Python calling the export API."""
         return self.export_request().call_text()
+
+    def export_code(self, flavour: Flavour = "client") -> str:
+        """The form as a script: this project's client ("client") or the official SDK ("sdk")."""
+        return render_code(self.export_request(), flavour, self.endpoint)
+
+    @classmethod
+    def from_code(cls, source: str, client: Any = None, **kwargs: Any) -> ExportWidget:
+        """A widget whose form holds the export call in `source` (read with `ast`, never run).
+
+        Each part the form cannot express is left out with a `FormWarning` naming it."""
+        widget = cls(client, **kwargs)
+        parsed = widget.read_code(source)
+        widget.config = dict(parsed.config)  # before any view exists, so before the browser
+        for note in parsed.notes:
+            warnings.warn(note, FormWarning, stacklevel=2)
+        return widget
+
+    def read_code(self, source: str) -> ParsedCall:
+        """The form config of the export call in `source`, with a note for each part the form
+        cannot hold here (ids this workspace lacks included). ValueError: no export call."""
+        parsed = parse_export_call(source)
+        parsed.notes.extend(catalog_notes(parsed.config, self.catalog))
+        return parsed
 
     def start(self, config: Mapping[str, Any] | None = None) -> ExportSession:
         """Start an export of `config` (default: the form's). ValueError names bad fields.
@@ -516,6 +545,13 @@ class ExportWidget(anywidget.AnyWidget):
     def _on_config(self, change: dict[str, Any]) -> None:
         self._request = ExportRequest.from_config(change["new"] or {})
         self.validation = self._request.field_errors()
+        self.code = dict(render_all(self._request, self.endpoint))
+
+    @property
+    def endpoint(self) -> str | None:
+        """The GraphQL endpoint of the widget's client, as the code flavours name it."""
+        endpoint = getattr(self._client, "endpoint", None)
+        return str(endpoint) if endpoint else None
 
     def _on_custom(self, _widget: Any, content: Any, _buffers: Any) -> None:
         # The router: `routes.ROUTES` maps each message type to its handler, so a new panel

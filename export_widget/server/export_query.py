@@ -110,7 +110,8 @@ class PreparedQuery:
                 if not pks:
                     return
                 rows = build_rows(conn, context, options, pks, with_projects=with_projects,
-                                  with_experiments=with_experiments, with_split=with_split)
+                                  with_experiments=with_experiments, with_split=with_split,
+                                  with_project_tags=kind == "project")
             last = pks[-1]
             yield [("row", r) for r in rows]
 

@@ -176,6 +176,17 @@ projects = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# A project's resource tags (Labelbox's ResourceTag: text and colour), written to every row of a
+# project export as `project_tags`.
+project_tags = Table(
+    "project_tags",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("tag_id", ID, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("color", String(16), nullable=False),
+)
+
 # The workflow task queues of a project (fixed set of four per project).
 task_queues = Table(
     "task_queues",

@@ -78,6 +78,9 @@ export interface Catalog {
 
 export type Validation = Record<string, string>;
 
+export type CodeFlavour = "client" | "sdk";
+/** The form as Python, per flavour (the kernel writes the `code` trait). */
+export type CodeTexts = Record<CodeFlavour, string>;
 // -- find, tabulate, save (export_widget/messages.py, second half) ----------------------------
 
 export type SearchKind = "text" | "sql";
@@ -162,6 +165,7 @@ export interface WidgetModel {
   status: Status;
   catalog: Catalog;
   validation: Validation;
+  code: CodeTexts;
   /** The result line (0-based) the preview shows; written by the kernel. */
   selected: number | null;
   search: SearchStatus;
@@ -172,6 +176,7 @@ export type Request =
   | { type: "cancel"; id: string }
   | { type: "resume"; id: string }
   | { type: "page"; id: string; stream: StreamName; line: number; n: number }
+  | { type: "code"; id: string; source: string }
   | { type: "select"; id: string; line: number }
   | { type: "preview"; id: string; line: number }
   | { type: "find"; id: string; kind: SearchKind; query: string }
@@ -208,6 +213,15 @@ export type Reply =
   | { type: "save"; id: string; ok: boolean; message: string; save_id: string; name: string }
   | MatchPage
   | TablePage
+  | {
+      type: "code";
+      id: string;
+      ok: boolean;
+      config: ExportConfig | null;
+      notes: string[];
+      code: CodeTexts;
+      message: string;
+    }
   | {
       type: "history_list";
       id: string;

@@ -2,8 +2,10 @@
 // Traits: `config` is ours to write; `status`, `catalog` and `validation` are the kernel's.
 
 import type { AnyWidget } from "@anywidget/types";
+import { mountCode } from "./code";
 import { mountControls } from "./controls";
 import { h } from "./dom";
+import { mountFold } from "./fold";
 import { mountHistory } from "./history";
 import type { MountPart, PartContext } from "./part";
 import { mountPreview } from "./preview";
@@ -19,7 +21,9 @@ import { mountViewer } from "./viewer";
 // MountPart (see part.ts) plus one line here; the messages it sends through `rpc` are
 // answered by the handler its message type has in export_widget/routes.py.
 const PARTS: MountPart[] = [
+  mountFold,
   mountControls,
+  mountCode,
   mountProgress,
   mountSearch,
   mountViewer,

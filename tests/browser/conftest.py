@@ -50,6 +50,9 @@ w"""
 
 REPORT_DEMO = """print("KERNEL=" + json.dumps({"validation": w.validation, "config": w.config}))"""
 
+REPORT_CODE = """\
+print("KERNEL=" + json.dumps({"config": w.config, "code": w.code,
+                             "run": w.catalog["model_runs"][0]["id"]}))"""
 SETUP_PREVIEW = """\
 import json, pathlib, tempfile
 from export_widget import ExportWidget
@@ -168,6 +171,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_notebook(notebooks / "export.ipynb", [SETUP_BIG, REPORT, "w"])
     write_notebook(notebooks / "validation.ipynb", [SETUP_DEMO, REPORT_DEMO])
     write_notebook(notebooks / "notebook7.ipynb", [SETUP_DEMO, REPORT_STATE])
+    write_notebook(notebooks / "comfort.ipynb", [SETUP_DEMO, REPORT_CODE])
     write_notebook(notebooks / "preview.ipynb", [SETUP_PREVIEW, REPORT_PREVIEW])
     write_notebook(notebooks / "history.ipynb", [SETUP_HISTORY, REPORT_HISTORY])
     write_notebook(notebooks / "inspect.ipynb", [SETUP_INSPECT, REPORT_INSPECT, SETUP_RUN,

@@ -52,6 +52,7 @@ def harness_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "status": dict(idle_status()),
         "catalog": sample_catalog(),
         "validation": {},
+        "code": {"client": "", "sdk": ""},
         "selected": None,
         "search": dict(idle_search()),
     }

@@ -457,7 +457,7 @@ def test_model_run_export_has_experiments_and_no_projects(engine: Engine,
         assert "projects" not in row
         entry = row["experiments"][detector["id"]]["runs"][run_info["id"]]
         assert entry["name"] == run_info["name"] and entry["run_data_row_id"]
-        assert set(entry) == {"name", "run_data_row_id", "labels"}
+        assert set(entry) == {"name", "annotation_group_id", "run_data_row_id", "labels"}
     labeled = [r for r in rows
                if r["experiments"][detector["id"]]["runs"][run_info["id"]]["labels"]]
     assert 0 < len(labeled) < len(rows)

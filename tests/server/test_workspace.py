@@ -78,7 +78,8 @@ def test_batches_cursor_paging(ws: Workspace) -> None:
 
 def test_models_and_runs(ws: Workspace) -> None:
     models = ws.models()
-    assert {m["name"] for m in models} == {"Street Detector", "Entity Tagger"}
+    assert {m["name"] for m in models} == {"Street Detector", "Entity Tagger", "Traffic Tracker",
+                                           "Land Use Segmenter"}
     for m in models:
         runs = ws.model_runs(m["id"])
         assert runs and all(r["modelId"] == m["id"] for r in runs)
@@ -86,7 +87,7 @@ def test_models_and_runs(ws: Workspace) -> None:
         assert run is not None and run["trainingMetadata"]["framework"] == "pytorch"
         assert {"createdAt", "createdBy", "modelId", "name", "trainingMetadata", "id",
                 "updatedAt", "modelAppId"} <= set(run)
-    assert len(ws.model_runs()) == 3
+    assert len(ws.model_runs()) == 5
 
 
 def test_data_row_with_metadata(ws: Workspace, engine: Engine) -> None:
@@ -135,4 +136,4 @@ def test_catalog_names_for_the_ui(ws: Workspace) -> None:
     assert {p["name"] for p in names["projects"]} >= {"Street Scenes Annotation", "News NER"}
     assert all(len(p["batches"]) >= 2 for p in names["projects"])
     assert len(names["datasets"]) == 8 and len(names["slices"]) >= 2
-    assert sum(len(m["modelRuns"]) for m in names["models"]) == 3
+    assert sum(len(m["modelRuns"]) for m in names["models"]) == 5

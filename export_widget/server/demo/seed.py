@@ -66,6 +66,8 @@ class MediaSpec:
     count: int
 
 
+TAG_COLORS = {"demo": "#1565c0", "qa": "#c62828", "image": "#2e7d32", "video": "#6a1b9a"}
+
 MEDIA = (
     MediaSpec("IMAGE", "Street Scenes", "Street Scenes Annotation", "street", "images", "png", 24),
     MediaSpec("VIDEO", "Traffic Clips", "Traffic Video Tracking", "clip", "videos", "webm", 8),
@@ -272,6 +274,7 @@ class _Demo:
         Returns the project id and the first label id per labeled row pk.
         """
         pid = self.id("project", key)
+        self.tags(pid, ["demo", spec.media_type.lower()] + (["qa"] if key.endswith("-qa") else []))
         # Projects (and datasets) are created an hour apart so listings keep the demo order.
         created = LABELS_START_MS - 10 * DAY_MS + len(self.project_ids) * HOUR_MS
         self.project_ids.append(pid)
@@ -355,6 +358,13 @@ class _Demo:
             last = max(last, at)
         return last
 
+    def tags(self, pid: str, texts: list[str]) -> None:
+        """Resource tags on a project; a tag (its id, its colour) is shared by its projects."""
+        for text in texts:
+            color = TAG_COLORS.get(text, "#616161")
+            self.inserts.add(store.project_tags, project_id=pid, tag_id=self.id("tag", text),
+                             text=text, color=color)
+
     # --- models and slices ----------------------------------------------------------------
 
     def model(self, key: str, name: str, media_type: str, runs: list[str],
@@ -428,6 +438,12 @@ class _Demo:
                    ["baseline-v1", "finetune-v2"], by_type["IMAGE"], first_labels["IMAGE"])
         self.model("entity-tagger", "Entity Tagger", "TEXT", ["ner-v1"], by_type["TEXT"],
                    first_labels["TEXT"])
+        # Model runs over every medium the overview says model runs export: image and text
+        # above, video and geospatial tiles here.
+        self.model("traffic-tracker", "Traffic Tracker", "VIDEO", ["tracker-v1"],
+                   by_type["VIDEO"], first_labels["VIDEO"])
+        self.model("land-use-segmenter", "Land Use Segmenter", "TMS_GEO", ["landuse-v1"],
+                   by_type["TMS_GEO"], first_labels["TMS_GEO"])
         self.slices({mt: self.id("dataset", mt) for mt in by_type})
         for row in self.inserts.rows["data_rows"]:
             row["last_activity_at"] = max(row["last_activity_at"],

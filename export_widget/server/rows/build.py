@@ -12,6 +12,7 @@ import zlib
 from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -25,6 +26,8 @@ from export_widget.server.rows.video import interpolate_frames
 CLIP_ID = "c200000000000000000000000"
 CLIP_MEDIA = ("IMAGE", "TEXT")
 _POOL = 64  # distinct vectors per embedding; a row picks one by a hash of its id
+# Digest byte -> base-36 character, for cuid-like derived ids (`c` + 24 characters).
+_BASE36 = bytes(b"0123456789abcdefghijklmnopqrstuvwxyz"[b % 36] for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Context:
     schemas: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, kind)
     embeddings: dict[str, tuple[str, int, bool]] = field(default_factory=dict)
     runs: dict[str, tuple[str, str]] = field(default_factory=dict)  # run id -> (name, model)
+    project_tags: dict[str, list[Json]] = field(default_factory=dict)  # project id -> tags
     models: dict[str, str] = field(default_factory=dict)
     _pools: dict[str, list[orjson.Fragment]] = field(default_factory=dict)
     _media: dict[str, Json] = field(default_factory=dict)
@@ -81,6 +85,10 @@ class Context:
                           for r in conn.execute(select(store.embeddings))}
         ctx.models = {r.id: r.name for r in named(store.models)}
         ctx.runs = {r.id: (r.name, r.model_id) for r in named(store.model_runs, "model_id")}
+        tags = store.project_tags
+        for r in conn.execute(select(tags).order_by(tags.c.project_id, tags.c.text)):
+            ctx.project_tags.setdefault(r.project_id, []).append(
+                {"id": r.tag_id, "text": r.text, "color": r.color})
         return ctx
 
     def url(self, value: str) -> str:
@@ -353,7 +361,14 @@ def _project_details(ctx: Context, member: Any, history: list[Json]) -> Json:
     }
 
 
-def _projects(batch: _Batch) -> dict[int, Json]:
+def annotation_group_id(run_data_row_id: str) -> str:
+    """The id of a data row's annotation group in a model run (its ground truth and its
+    predictions): one per run data row, so derived from that id, stable across exports."""
+    digest = blake2b(f"annotation_group|{run_data_row_id}".encode(), digest_size=24).digest()
+    return "c" + digest.translate(_BASE36).decode()
+
+
+def _projects(batch: _Batch, with_tags: bool) -> dict[int, Json]:
     ctx, opts = batch.ctx, batch.opts
     members = batch.project_rows()
     if not members:
@@ -374,6 +389,8 @@ def _projects(batch: _Batch) -> dict[int, Json]:
         if opts.project_details:
             entry["project_details"] = _project_details(
                 ctx, member, history.get((member.project_id, member.data_row_pk), []))
+        if with_tags:  # "Always" in project exports, absent from catalog ones
+            entry["project_tags"] = ctx.project_tags.get(member.project_id, [])
         out.setdefault(member.data_row_pk, {})[member.project_id] = entry
     return out
 
@@ -392,6 +409,7 @@ def _experiments(batch: _Batch, with_split: bool) -> dict[int, Json]:
         key = (member.model_run_id, member.data_row_pk)
         run: Json = {
             "name": run_name,
+            "annotation_group_id": annotation_group_id(member.run_data_row_id),
             "run_data_row_id": member.run_data_row_id,
             "labels": [_label_base(ctx, lab, opts.interpolated_frames)
                        for lab in ground_truth.get(key, ())],
@@ -408,8 +426,9 @@ def _experiments(batch: _Batch, with_split: bool) -> dict[int, Json]:
 
 
 def build_rows(conn: Connection, ctx: Context, opts: Options, pks: list[int], *,
-               with_projects: bool, with_experiments: bool, with_split: bool) -> list[Json]:
-    """Row JSON for `pks`, in that order."""
+               with_projects: bool, with_experiments: bool, with_split: bool,
+               with_project_tags: bool = False) -> list[Json]:
+    """Row JSON for `pks`, in that order. `with_project_tags`: a project export."""
     if not pks:
         return []
     batch = _Batch(conn, ctx, opts, pks)
@@ -417,7 +436,7 @@ def build_rows(conn: Connection, ctx: Context, opts: Options, pks: list[int], *,
     attachments = batch.attachments() if opts.attachments else {}
     metadata = batch.metadata() if opts.metadata else {}
     custom = batch.custom_embeddings() if opts.embeddings else {}
-    projects = _projects(batch) if with_projects else {}
+    projects = _projects(batch, with_project_tags) if with_projects else {}
     experiments = _experiments(batch, with_split) if with_experiments else {}
     users, datasets = ctx.users, ctx.datasets
     out: list[Json] = []
