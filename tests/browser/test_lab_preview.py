@@ -99,7 +99,9 @@ def test_preview_draws_each_media_types_shapes_from_kernel_bytes(lab, lab_page):
     root = page.locator(".jp-OutputArea-output .ew-root").first
     expect(root).to_be_visible(timeout=60_000)
     media_host = ""
-    for media, project in PROJECTS:
+    for index, (media, project) in enumerate(PROJECTS):
+        if index:  # an export folds the configuration into one line: open it again
+            root.get_by_role("button", name="Edit the export configuration").click()
         target = root.get_by_label("Project", exact=True)
         expect(target.locator("option", has_text=project)).to_have_count(1)
         target.select_option(label=project)
