@@ -1,30 +1,50 @@
-"""Mask pixels fetched from the demo server's media, for model-run metrics."""
+"""Mask pixels fetched over HTTP, for model-run metrics."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from PIL import Image
 
 from export_widget.inspect import model_run_metrics
 from export_widget.masks import MaskLoader
 
 
-def media(server, name):
-    return server.endpoint.removesuffix("/graphql") + f"/media/masks/{name}"
+@pytest.fixture
+def masks_url(tmp_path: Path) -> Iterator[str]:
+    """Two 64x48 masks on a loopback HTTP server: `banded.png` is white over its top 32 rows
+    and grey over the 16 below; `full.png` is white everywhere."""
+    banded = Image.new("RGB", (64, 48), (127, 127, 127))
+    banded.paste((255, 255, 255), (0, 0, 64, 32))
+    banded.save(tmp_path / "banded.png")
+    Image.new("RGB", (64, 48), (255, 255, 255)).save(tmp_path / "full.png")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
-def test_plain_and_composite_masks_become_booleans(server):
-    # The demo mask is 64x48: white, with a 16-row grey band across the middle.
+def test_plain_and_composite_masks_become_booleans(masks_url: str) -> None:
     load = MaskLoader()
-    url = media(server, "street-0001-sky.png")
-    plain = load({"url": url})
+    plain = load({"url": f"{masks_url}/banded.png"})
     assert plain.shape == (48, 64) and plain.all()
-    white = load({"url": url, "color_rgb": [255, 255, 255]})
-    grey = load({"url": url, "color_rgb": [127, 127, 127]})
+    white = load({"url": f"{masks_url}/banded.png", "color_rgb": [255, 255, 255]})
+    grey = load({"url": f"{masks_url}/banded.png", "color_rgb": [127, 127, 127]})
     assert int(white.sum()) == 32 * 64 and int(grey.sum()) == 16 * 64
     assert not (white & grey).any()
 
 
-def test_metrics_read_the_pixels_of_two_different_mask_files(server):
+def test_metrics_read_the_pixels_of_two_different_mask_files(masks_url: str) -> None:
     def row(truth, pred):
         return {"data_row": {"id": "r"}, "experiments": {"m": {"runs": {"run": {
             "name": "v1",
@@ -33,8 +53,8 @@ def test_metrics_read_the_pixels_of_two_different_mask_files(server):
             "predictions": [{"annotations": {"objects": [
                 {"name": "sky", "feature_id": "p", "mask": pred}]}}]}}}}}
 
-    truth = {"url": media(server, "street-0001-sky.png"), "color_rgb": [255, 255, 255]}
-    pred = {"url": media(server, "street-0002-sky.png")}
+    truth = {"url": f"{masks_url}/banded.png", "color_rgb": [255, 255, 255]}
+    pred = {"url": f"{masks_url}/full.png"}
     m = model_run_metrics([row(truth, pred)], iou=0.5, masks=MaskLoader())
     assert m.matches.loc[0, "iou"] == pytest.approx(2 / 3)  # 2,048 of 3,072 pixels
     assert m.features.loc[0, ["tp", "fp", "fn"]].tolist() == [1, 0, 0]
@@ -42,9 +62,9 @@ def test_metrics_read_the_pixels_of_two_different_mask_files(server):
     assert m.features.loc[0, ["tp", "fp", "fn"]].tolist() == [0, 1, 1]
 
 
-def test_an_unreadable_mask_is_named(server):
+def test_an_unreadable_mask_is_named(masks_url: str) -> None:
     load = MaskLoader()
     with pytest.raises(ValueError, match=r"mask.url: .*answered HTTP 404"):
-        load({"url": media(server, "no/such.png")})
+        load({"url": f"{masks_url}/no/such.png"})
     with pytest.raises(ValueError, match=r"mask\.url: an http\(s\) URL is needed"):
         load({"url": "/media/masks/x.png"})
