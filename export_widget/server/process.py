@@ -85,8 +85,11 @@ def start_server_process(*, data_dir: Path | None = None, db_url: str | None = N
         command.append("--remove-data-dir")
     if demo:
         command += ["--demo", f"--rows={rows}"]
+    # Its own session: a kernel killed with its process group (as Jupyter does) must not take
+    # the child down before it removes its directory; it leaves once it sees the parent gone.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env={**os.environ, API_KEY_ENV: key})
+                            text=True, env={**os.environ, API_KEY_ENV: key},
+                            start_new_session=True)
     try:
         endpoint = _read_endpoint(proc, startup_timeout)
     except RuntimeError:

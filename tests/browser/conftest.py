@@ -31,7 +31,7 @@ import json, pathlib, tempfile
 from export_widget import ExportWidget
 from export_widget.client import Client
 from export_widget.server.runner import start_local_server
-d = pathlib.Path(tempfile.mkdtemp())
+d = pathlib.Path(tempfile.mkdtemp(dir="."))  # beside the notebook, in the test's temp dir
 srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, rows=3000, data_dir=d)
 w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint))
 w"""
@@ -58,7 +58,7 @@ import json, pathlib, tempfile
 from export_widget import ExportWidget
 from export_widget.client import Client
 from export_widget.server.runner import start_local_server
-d = pathlib.Path(tempfile.mkdtemp())
+d = pathlib.Path(tempfile.mkdtemp(dir="."))  # beside the notebook, in the test's temp dir
 srv = start_local_server(db_url=f"sqlite:///{d / 'store.sqlite'}", demo=True, data_dir=d)
 w = ExportWidget(Client(api_key=srv.api_key, endpoint=srv.endpoint))
 w"""
