@@ -358,7 +358,11 @@ export class PreviewPanel {
     const box = h("div", { class: "ew-stage" });
     sizeStage(box, width, height);
     let video: HTMLVideoElement | null = null;
-    let seeking = false;
+    // The time the scrubber asked for, until the video has reached it. A click that lands
+    // while an earlier seek is still running is kept here and applied when that one ends,
+    // rather than dropped.
+    let wanted: number | null = null;
+    let requested: number | null = null;
     if (part?.mime.startsWith("video/")) {
       // No native controls: they would cover the lower part of the frame and its boxes.
       video = h("video", {
@@ -370,13 +374,21 @@ export class PreviewPanel {
         "aria-label": `Video of line ${data.line + 1}`,
       });
       video.muted = true;
-      video.addEventListener("timeupdate", () => {
-        if (seeking || !fps || !video) return;
-        const f = Math.floor(video.currentTime * fps) + 1;
+      const v = video;
+      v.addEventListener("timeupdate", () => {
+        if (wanted !== null || !fps) return;
+        const f = Math.floor(v.currentTime * fps) + 1;
         if (f !== current) controls.set(f);
       });
-      video.addEventListener("seeked", () => {
-        seeking = false;
+      v.addEventListener("playing", () => {
+        wanted = null;
+      });
+      v.addEventListener("seeked", () => {
+        // Compared with what was asked, not with currentTime, which the video may clamp.
+        if (wanted !== null && wanted !== requested) {
+          requested = wanted;
+          v.currentTime = wanted;
+        } else wanted = null;
       });
       box.append(video);
     } else if (part?.mime.startsWith("image/")) {
@@ -398,9 +410,16 @@ export class PreviewPanel {
       (f) => data.features.find((x) => x.name === f)?.color ?? "#888",
       (frame) => {
         current = frame;
-        if (video && fps && !video.seeking && video.paused) {
-          seeking = true;
-          video.currentTime = (frame - 1 + 0.5) / fps;
+        if (video && fps) {
+          const at = (frame - 1 + 0.5) / fps;
+          // While playing, timeupdate moves the scrubber; only a frame chosen by hand seeks.
+          if (video.paused && Math.abs(video.currentTime - at) > 0.001) {
+            wanted = at;
+            if (!video.seeking) {
+              requested = at;
+              video.currentTime = at;
+            }
+          }
         }
         redrawFrame();
       },
