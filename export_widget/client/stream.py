@@ -11,9 +11,9 @@ ever see whole JSON lines (the SDK's old Stream yielded a fragment there).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ import orjson
 from ..jsontypes import Json
 from .api import ExportApi, Header, StreamType
 from .errors import ExportTaskException
+from .prefetch import ChunkPrefetch
 from .progress import read_with_bar
 from .transport import ChunkInfo
 
@@ -184,22 +185,32 @@ class Stream(Generic[T]):
     # --- reading ---
 
     def _lines(self) -> Iterator[Line]:
-        reader = _LineReader(self._api, self._task_id, self._stream_type)
         info, drop_first = self._first_chunk()
-        # A finished task's next chunk is known: ask for its URL while this one downloads
-        # (one blocking GraphQL call per chunk was a fifth of the reading time).
-        ahead = None if self._live else ThreadPoolExecutor(1, "export-chunk-info")
-        try:
-            while info is not None:
-                following = ahead.submit(self._next_chunk, info.end + 1) if ahead else None
-                yield from reader.read_chunk(info, drop_first, self._start)
-                drop_first = False
-                info = following.result() if following else self._next_chunk(info.end + 1)
-        finally:
-            if ahead is not None:
-                ahead.shutdown(wait=False, cancel_futures=True)
+        if info is not None:
+            reader = _LineReader(self._api, self._task_id, self._stream_type, self._start)
+            # The next chunk downloads while this one is split and parsed: a thread walks
+            # the chunks at most a few MiB ahead (see `prefetch`).
+            with ChunkPrefetch(lambda stop: self._chunks(info, stop),
+                               lambda chunk: self._api.download(chunk,
+                                                                refetch=reader.refetch),
+                               name=f"export-prefetch-{self._task_id}") as ahead:
+                for item in ahead:
+                    if isinstance(item, ChunkInfo):
+                        yield from reader.end_chunk()
+                        reader.begin_chunk(item, drop_first)
+                        drop_first = False
+                    else:
+                        yield from reader.feed(item)
+                yield from reader.end_chunk()
         if self._live and self._status() == "FAILED":
             raise ExportTaskException("Task failed")
+
+    def _chunks(self, first: ChunkInfo, stop: threading.Event) -> Iterator[ChunkInfo]:
+        """`first` and every chunk after it (run by the prefetch thread)."""
+        info: ChunkInfo | None = first
+        while info is not None and not stop.is_set():
+            yield info
+            info = self._next_chunk(info.end + 1, stop)
 
     def _status(self) -> str:
         return str(self._api.get_task(self._task_id).get("status") or "UNKNOWN")
@@ -223,17 +234,19 @@ class Stream(Generic[T]):
         at_line_start = line_head is not None and line_head.start == offset
         return info, not at_line_start
 
-    def _next_chunk(self, offset: int) -> ChunkInfo | None:
+    def _next_chunk(self, offset: int, stop: threading.Event) -> ChunkInfo | None:
         if not self._live:
             total = self._header.total_size if self._header else 0
             return self._from_offset(offset) if offset < total else None
         return self._wait_for(lambda: self._from_offset(offset),
-                              lambda h: offset < h.total_size, None, offset)
+                              lambda h: offset < h.total_size, None, offset, stop)
 
     def _wait_for(self, fetch: Callable[[], ChunkInfo | None], ready: Callable[[Header], bool],
-                  what: str | None, position: int | None) -> ChunkInfo | None:
-        """Fetch the chunk once the stream holds `position`; in live mode wait for it."""
-        while True:
+                  what: str | None, position: int | None,
+                  stop: threading.Event | None = None) -> ChunkInfo | None:
+        """Fetch the chunk once the stream holds `position`; in live mode wait for it (until
+        `stop` is set: then None)."""
+        while stop is None or not stop.is_set():
             header = self._current_header()
             if header is not None and ready(header):
                 return fetch()
@@ -247,7 +260,11 @@ class Stream(Generic[T]):
                 limit = 0 if header is None else (
                     header.total_lines if what == "line" else header.total_size)
                 raise ValueError(f"{what} is out of range, max {what} is {limit - 1}")
-            time.sleep(self._poll)
+            if stop is None:
+                time.sleep(self._poll)
+            else:
+                stop.wait(self._poll)
+        return None
 
     def _current_header(self) -> Header | None:
         if self._live:  # with no header for a running task, this waits for its end
@@ -262,48 +279,61 @@ class Stream(Generic[T]):
 
 
 class _LineReader:
-    """Splits one chunk's bytes into whole lines as they arrive, carrying a partial line."""
+    """Splits a stream's bytes, chunk by chunk, into whole lines as they arrive, carrying a
+    partial line from one piece (or chunk) to the next."""
 
-    def __init__(self, api: ExportApi, task_id: str, stream_type: StreamType) -> None:
+    def __init__(self, api: ExportApi, task_id: str, stream_type: StreamType,
+                 start: _Start) -> None:
         self._api = api
         self._task_id = task_id
         self._stream_type = stream_type
+        self._min_line = start.line if start.line is not None else -1
+        self._min_offset = start.offset if start.offset is not None else -1
         self._partial = bytearray()
         self._partial_offset = 0
         self._partial_line = 0
+        self._chunk: ChunkInfo | None = None
+        self._skipping = False
 
-    def read_chunk(self, info: ChunkInfo, drop_first: bool, start: _Start) -> Iterator[Line]:
+    def begin_chunk(self, info: ChunkInfo, drop_first: bool) -> None:
         if not self._partial:
             self._partial_offset = info.start
             self._partial_line = info.line_start
-        min_line = start.line if start.line is not None else -1
-        min_offset = start.offset if start.offset is not None else -1
-        skipping = drop_first
-        for piece in self._api.download(info, refetch=self._refetch):
-            begin = 0
-            while True:
-                nl = piece.find(b"\n", begin)
-                if nl < 0:
-                    self._partial += piece[begin:]
-                    break
-                if self._partial:
-                    self._partial += piece[begin:nl]
-                    data = bytes(self._partial)
-                    self._partial.clear()
-                else:
-                    data = piece[begin:nl]
-                offset, line_no = self._partial_offset, self._partial_line
-                self._partial_offset = offset + len(data) + 1
-                self._partial_line = line_no + 1
-                begin = nl + 1
-                if skipping:
-                    skipping = False
-                    continue
-                if line_no >= min_line and offset >= min_offset and data:
-                    last = self._partial_offset - 1 >= info.end
-                    yield Line(data, offset, line_no, last)
-        if self._partial and info.end + 1 >= self._final_size(info):
-            # A last line without its newline.
+        self._chunk = info
+        self._skipping = drop_first
+
+    def feed(self, piece: bytes) -> Iterator[Line]:
+        """The lines `piece` completes."""
+        info = self._chunk
+        assert info is not None, "a piece before its chunk"
+        partial = self._partial
+        begin = 0
+        while True:
+            nl = piece.find(b"\n", begin)
+            if nl < 0:
+                partial += piece[begin:]
+                return
+            if partial:
+                partial += piece[begin:nl]
+                data = bytes(partial)
+                partial.clear()
+            else:
+                data = piece[begin:nl]
+            offset, line_no = self._partial_offset, self._partial_line
+            self._partial_offset = offset + len(data) + 1
+            self._partial_line = line_no + 1
+            begin = nl + 1
+            if self._skipping:
+                self._skipping = False
+                continue
+            if line_no >= self._min_line and offset >= self._min_offset and data:
+                yield Line(data, offset, line_no, self._partial_offset - 1 >= info.end)
+
+    def end_chunk(self) -> Iterator[Line]:
+        """After a chunk's last piece: its last line, when the stream ends without a
+        newline."""
+        info, self._chunk = self._chunk, None
+        if info is not None and self._partial and info.end + 1 >= self._final_size(info):
             data = bytes(self._partial)
             self._partial.clear()
             yield Line(data, self._partial_offset, self._partial_line, True)
@@ -312,7 +342,8 @@ class _LineReader:
         header = self._api.header(self._task_id, self._stream_type)
         return header.total_size if header else info.end + 1
 
-    def _refetch(self, offset: int) -> ChunkInfo | None:
+    def refetch(self, offset: int) -> ChunkInfo | None:
+        """A freshly signed URL for the chunk from `offset` (the old one was refused)."""
         return self._api.file_from_offset(self._task_id, self._stream_type, offset)
 
 

@@ -9,6 +9,7 @@ refused it with 429: after a lost answer it raises, so one call never starts two
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -31,7 +32,6 @@ from .errors import (
     ResourceNotFoundError,
 )
 
-PIECE_BYTES = 64 * 1024
 _MUTATION = re.compile(r"\s*mutation\b")
 
 
@@ -219,7 +219,7 @@ class Transport:
                 raise _Again(NetworkError(f"{status} on chunk download"))
             if status >= 400:
                 raise LabelboxError(f"chunk download refused: HTTP {status}")
-            pieces = _cut(response.iter_bytes(PIECE_BYTES), 0 if status == 206 else skip,
+            pieces = _cut(response.iter_bytes(), 0 if status == 206 else skip,
                           info.end - pos + 1)
             first = next(pieces, b"")
             if not first:
@@ -252,6 +252,12 @@ def _cut(pieces: Iterator[bytes], skip: int, remaining: int) -> Iterator[bytes]:
             data, skip = data[skip:], 0
         data = data[:remaining]
         remaining -= len(data)
+        if remaining <= 0:
+            # An answer of exactly the range ends here: reading its end puts the connection
+            # back in the pool (a response closed before its end takes the connection with
+            # it, and the next chunk would open a new one).
+            with contextlib.suppress(httpx.TransportError):
+                next(pieces, None)
         if data:
             yield data
         if remaining <= 0:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
@@ -50,6 +51,9 @@ RenderMedia = Callable[[str], tuple[bytes, str] | None]
 NDJSON = "application/x-ndjson"
 # Chunks are ~2 MiB; only a range holding one giant line is streamed in blocks.
 STREAM_ABOVE = 8 * 1024 * 1024
+# Parsed and validated operations kept, by their text (a query longer than this is not kept).
+CACHED_DOCUMENTS = 256
+CACHED_QUERY_CHARS = 20_000
 
 
 class OrjsonResponse(JSONResponse):
@@ -89,6 +93,7 @@ class GraphQLEndpoint:
         self._authenticate = authenticate
         self.operations: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
 
     async def handle(self, request: Request) -> Response:
         user = await run_in_threadpool(self._caller, request.headers.get("authorization", ""))
@@ -126,9 +131,17 @@ class GraphQLEndpoint:
             return None
         return self._authenticate(key.strip())
 
-    def _run(self, body: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    def _document(self, query: str) -> DocumentNode | dict[str, Any]:
+        """The parsed and validated `query`, or the error body to answer. Clients send the
+        same few operations over and over (one per chunk of a stream): parsing and
+        validating was most of the server's time per call, so valid documents are kept."""
+        with self._lock:
+            document = self._documents.get(query)
+            if document is not None:
+                self._documents.move_to_end(query)
+                return document
         try:
-            document = parse(body["query"], max_tokens=MAX_QUERY_TOKENS)
+            document = parse(query, max_tokens=MAX_QUERY_TOKENS)
         except GraphQLError as exc:
             return _error_body(exc.message, "GRAPHQL_PARSE_FAILED")
         errors = validate(self._schema, document)
@@ -136,6 +149,17 @@ class GraphQLEndpoint:
             return {"errors": [{"message": e.message,
                                 "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
                                for e in errors]}
+        if len(query) <= CACHED_QUERY_CHARS:
+            with self._lock:
+                self._documents[query] = document
+                while len(self._documents) > CACHED_DOCUMENTS:
+                    self._documents.popitem(last=False)
+        return document
+
+    def _run(self, body: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        document = self._document(body["query"])
+        if isinstance(document, dict):
+            return document
         variables = body.get("variables")
         if variables is None:
             variables = {}
