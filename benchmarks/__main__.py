@@ -1,10 +1,12 @@
 """`python -m benchmarks`: measure export, streaming, random access and the widget at each size.
 
-    python -m benchmarks [--sizes 10000,100000,1000000] [--only NAME] [--out DIR]
+    python -m benchmarks [--sizes 10000,100000,1000000] [--only NAME[,NAME]] [--out DIR]
 
 Seeds the demo workspace once per size (cached under --out), serves it with
 `export-widget serve` in a subprocess, runs every measurement, prints one table and writes the
-figures as JSON to benchmarks/results/. Ratios compare figures measured in the same run.
+figures as JSON to benchmarks/results/. Ratios compare figures measured in the same run: each
+speed beside its floor (the server export beside orjson.dumps + write of its rows, the client
+stream beside orjson.loads of every line) and the load average while each size ran.
 """
 
 from __future__ import annotations
@@ -33,7 +35,17 @@ NEEDS = {"seed": {"seed"}, "export": {"seed", "export"}, "stream": {"seed", "exp
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 RESULTS = Path(__file__).parent / "results"
 
+WIDGET_TARGET_S = 20.0  # default params, 1,000,000 rows, start() to all rows in the spool
+
+
+def widget_target_s(result: dict[str, Any]) -> float:
+    """The widget target scaled to this size's rows."""
+    return WIDGET_TARGET_S * int(result["rows"]) / 1_000_000
+
+
 FIGURES: tuple[Figure, ...] = (
+    Figure("load", "load average, 1 min, when this size started / ended", "",
+           lambda r: f"{r['load']['start']:.1f} / {r['load']['end']:.1f}"),
     Figure("seed", "seed the store, s (cached: time of the first seeding)", "",
            num("seed.seed_s", "{:.1f}")),
     Figure("export", "rows exported", "", num("export.lines")),
@@ -46,9 +58,16 @@ FIGURES: tuple[Figure, ...] = (
     Figure("export", "floor: orjson.dumps of the rows, s", "",
            num("floor.serialize_s", "{:.2f}")),
     Figure("export", "floor: write + fsync the file, s", "", num("floor.write_s", "{:.2f}")),
-    Figure("export", "export time / floor time", "", ratio("export.seconds", "floor.total_s")),
-    Figure("stream", "ours: time to first row, s", "< 1 s",
+    Figure("export", "export time / floor time", "< 1.5x",
+           ratio("export.seconds", "floor.total_s")),
+    Figure("stream", "ours: time to first row, s", "< 0.5 s",
            num("stream.ours.first_row_s", "{:.3f}")),
+    Figure("stream", "ours: stream to last row, s (.json parsed)", "",
+           num("stream.ours.seconds", "{:.2f}")),
+    Figure("stream", "floor: orjson.loads of every line, s", "",
+           num("stream.parse_floor_s", "{:.2f}")),
+    Figure("stream", "ours: stream time / parse floor", "< 2x",
+           ratio("stream.ours.seconds", "stream.parse_floor_s")),
     Figure("stream", "ours: rows/s (.json parsed)", "",
            num("stream.ours.rows_per_s", "{:,.0f}")),
     Figure("stream", "ours: peak RSS, MiB (after imports)", "< 200 MB",
@@ -86,10 +105,12 @@ FIGURES: tuple[Figure, ...] = (
            num("widget.seconds", "{:.2f}")),
     Figure("widget", "start to first row in the spool, s", "< 1 s",
            num("widget.first_row_s", "{:.3f}")),
-    Figure("widget", "default params: start to done, s", "1M < 60 s",
+    Figure("widget", "default params: start to done, s", "1M < 20 s",
            num("widget_default.seconds", "{:.2f}")),
     Figure("widget", "default params: start to first row, s", "< 1 s",
            num("widget_default.first_row_s", "{:.3f}")),
+    Figure("widget", f"default params: done / target ({WIDGET_TARGET_S:.0f} s per 1M rows)",
+           "< 1x", lambda r: f"{r['widget_default']['seconds'] / widget_target_s(r):.2f}x"),
     Figure("widget", "status messages sent", "", num("widget.status_messages")),
     Figure("widget", "status messages, max in any 1 s", "<= ~10", num("widget.max_per_s")),
     Figure("widget", "status messages, mean per s", "", num("widget.mean_per_s", "{:.1f}")),
@@ -157,7 +178,8 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
     )
     from .workspace import ServerProcess, seeded_store
 
-    result: dict[str, Any] = {"rows": size, "errors": {}}
+    result: dict[str, Any] = {"rows": size, "errors": {},
+                              "load": {"start": psutil.getloadavg()[0]}}
     log(f"[{size:,}] seeding (or reusing) the store")
     store = seeded_store(root, size)
     result["seed"] = _asdict(store)
@@ -184,7 +206,9 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
         run = section("export", export)
         if run is not None:
             def streams() -> dict[str, Any]:
-                out = {"ours": _asdict(client_stream.run_reader(server, "ours", run.task_id))}
+                out = {"ours": _asdict(client_stream.run_reader(server, "ours", run.task_id)),
+                       "parse_floor_s": client_stream.parse_floor(
+                           server.export_file(run.task_id))}
                 if size <= limits.sdk_max_rows:
                     out["sdk"] = _asdict(client_stream.run_reader(
                         server, "sdk", run.task_id, limits.sdk_max_seconds))
@@ -233,6 +257,7 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
                 return _asdict(browser_render.render_times(spool.page(middle, 150)))
             result["browser"] = section("browser", browser)
             widget.close()  # deletes its spool: gigabytes for a big export
+    result["load"]["end"] = psutil.getloadavg()[0]
     return result
 
 
@@ -247,6 +272,15 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_sections(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in SECTIONS[1:]]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"--only: comma-separated names from {', '.join(SECTIONS[1:])}, got {text!r}")
+    return names
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -256,8 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         default=list(DEFAULT_SIZES),
                         help="rows in the large project, comma-separated "
                              "(default 10000,100000,1000000)")
-    parser.add_argument("--only", choices=SECTIONS[1:], action="append",
-                        help="run only this measurement (and what it needs); repeatable")
+    parser.add_argument("--only", type=parse_sections, action="append",
+                        help="run only these measurements (and what they need), comma-"
+                             f"separated, from {', '.join(SECTIONS[1:])}; repeatable")
     parser.add_argument("--out", type=Path,
                         default=Path(tempfile.gettempdir()) / "export-widget-bench",
                         help="where the seeded stores are cached (default: a temp dir)")
@@ -275,17 +310,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "this (default 100000); the widget run covers the same path")
     args = parser.parse_args(argv)
     limits = Limits(args.sdk_max_seconds or None, args.sdk_max_rows, args.live_max_rows)
+    only = {name for names in args.only or [] for name in names}
     wanted: set[str] = set()
-    for name in args.only or SECTIONS:
+    for name in only or SECTIONS:
         wanted |= NEEDS[name]
-    shown = [f for f in FIGURES if f.section in (set(args.only) | {"seed"} if args.only
-                                                  else wanted)]
+    shown = [f for f in FIGURES if f.section in (only | {"seed", "load"} if only
+                                                  else wanted | {"load"})]
 
     def log(text: str) -> None:
         print(f"{datetime.now(UTC):%H:%M:%S} {text}", file=sys.stderr, flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    load_before = psutil.getloadavg()
     results = {size: measure(size, args.out, wanted, limits, log) for size in args.sizes}
     table = render(shown, args.sizes, results)
     print(table)
@@ -295,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path.write_text(json.dumps({
         "command": ["python", "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])],
         "machine": {"cpus": psutil.cpu_count(), "python": platform.python_version(),
+                    "load_average_before": load_before,
                     "load_average_after": psutil.getloadavg()},
         "seconds": time.monotonic() - started,
         "results": {str(k): v for k, v in results.items()},

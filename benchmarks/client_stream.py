@@ -1,14 +1,17 @@
 """2. Client streaming: our `get_stream()` vs the SDK's `get_buffered_stream`, and a live read.
 
 Each reader runs in its own subprocess (benchmarks/stream_worker.py); this process samples
-its RSS. The server keeps running in its own process.
+its RSS. The server keeps running in its own process. The floor is `orjson.loads` of every
+line of the finished export file: the least any Python client spends to hand out the rows.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
@@ -54,3 +57,20 @@ def run_reader(server: ServerProcess, mode: str, target: str,
                      capped=bool(result["capped"]),
                      peak_rss=rss, baseline_rss=int(result["baseline_rss"]),
                      server_peak_rss=server.rss.peak)
+
+
+FLOOR_BATCH = 10_000  # lines read (untimed) before each timed batch of parses
+
+
+def parse_floor(export_file: Path) -> float:
+    """Seconds `orjson.loads` takes over every line of `export_file` (reading not counted)."""
+    seconds = 0.0
+    with export_file.open("rb") as source:
+        while True:
+            batch = [line for _, line in zip(range(FLOOR_BATCH), source, strict=False)]
+            if not batch:
+                return seconds
+            started = time.perf_counter()
+            for line in batch:
+                orjson.loads(line)
+            seconds += time.perf_counter() - started
