@@ -49,8 +49,10 @@ Authenticate = Callable[[str], dict[str, Any] | None]
 RenderMedia = Callable[[str], tuple[bytes, str] | None]
 
 NDJSON = "application/x-ndjson"
-# Chunks are ~2 MiB; only a range holding one giant line is streamed in blocks.
+# Chunks are ~2 MiB and go out in one read; only a range holding one giant line is streamed,
+# in blocks large enough that the thread hop per block costs little.
 STREAM_ABOVE = 8 * 1024 * 1024
+STREAM_BLOCK = 1024 * 1024
 # Parsed and validated operations kept, by their text (a query longer than this is not kept).
 CACHED_DOCUMENTS = 256
 CACHED_QUERY_CHARS = 20_000
@@ -274,7 +276,8 @@ def create_app(
             await run_in_threadpool(state.engine.read, grant.task_id, grant.stream, end, end)
         except LookupError as exc:
             return Response(str(exc), status_code=404, media_type="text/plain")
-        blocks = state.engine.iter_read(grant.task_id, grant.stream, start, end)
+        blocks = state.engine.iter_read(grant.task_id, grant.stream, start, end,
+                                        block=STREAM_BLOCK)
         return StreamingResponse(blocks, status_code=status, media_type=NDJSON,
                                  headers=headers)
 

@@ -306,3 +306,51 @@ def test_a_chunk_download_resumes_with_a_range_request(server: LocalServer,
 ])
 def test_byte_range_parsing(header: str | None, expected: tuple[int, int] | None) -> None:
     assert byte_range(header, 100) == expected
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["one read", "streamed in blocks"])
+def test_both_download_responses_serve_ranges_and_refuse_tampered_tokens(
+    server: LocalServer, catalog_task: str, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    from export_widget.server import api
+
+    info = data(gql(server, FROM_OFFSET, {"where": {"id": catalog_task}, "streamType": "RESULT",
+                                          "offset": 0}))["task"]["exportFileFromOffset"]
+    whole = httpx.get(info["file"]).content
+    size = len(whole)
+    if streamed:  # every range of this chunk goes out in several blocks
+        monkeypatch.setattr(api, "STREAM_ABOVE", 10)
+        monkeypatch.setattr(api, "STREAM_BLOCK", 7)
+    full = httpx.get(info["file"])
+    assert (full.status_code, full.content) == (200, whole)
+    assert full.headers["content-length"] == str(size)
+    assert full.headers["accept-ranges"] == "bytes"
+    tail = httpx.get(info["file"], headers={"Range": "bytes=3-"})
+    assert (tail.status_code, tail.content) == (206, whole[3:])
+    assert tail.headers["content-range"] == f"bytes 3-{size - 1}/{size}"
+    assert tail.headers["content-length"] == str(size - 3)
+    middle = httpx.get(info["file"], headers={"Range": "bytes=4-40"})
+    assert (middle.status_code, middle.content) == (206, whole[4:41])
+    past = httpx.get(info["file"], headers={"Range": f"bytes={size + 5}-"})
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{size}"
+    token = info["file"].rsplit("/", 1)[1]
+    tampered = token[:-3] + ("xyz" if token[-3:] != "xyz" else "abc")
+    refused = httpx.get(f"{server.base_url}/files/{tampered}", headers={"Range": "bytes=0-"})
+    assert refused.status_code == 403 and whole[:20] not in refused.content
+
+
+def test_a_repeated_operation_still_checks_its_variables_and_bad_ones_stay_refused(
+    server: LocalServer, catalog_task: str
+) -> None:
+    # The server keeps parsed operations by their text: the second run of the same text
+    # must answer from its own variables, and an invalid text must keep failing.
+    for offset in (0, "12"):
+        got = data(gql(server, FROM_OFFSET, {"where": {"id": catalog_task},
+                                             "streamType": "RESULT", "offset": offset}))
+        assert got["task"]["exportFileFromOffset"]["offsets"]["start"] == str(offset)
+    bad = gql(server, FROM_OFFSET, {"where": {"id": catalog_task}, "streamType": "RESULT",
+                                    "offset": -1}).json()
+    assert bad["errors"] and "offset" in bad["errors"][0]["message"]
+    for _ in range(2):
+        body = gql(server, "{ task(where: {id: \"x\"}) { nope } }").json()
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
