@@ -247,6 +247,11 @@ class Stream(Generic[T]):
         """Fetch the chunk once the stream holds `position`; in live mode wait for it (until
         `stop` is set: then None)."""
         while stop is None or not stop.is_set():
+            known = self._header
+            if self._live and known is not None and ready(known):
+                # A stream's committed bytes only grow: a header that held the position still
+                # does, so only a reader that caught up asks for a new one (half the calls).
+                return fetch()
             header = self._current_header()
             if header is not None and ready(header):
                 return fetch()
