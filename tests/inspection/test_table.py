@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from export_widget.inspect import GRAINS, labels_frame, labels_table
+from export_widget.inspect.lines import chunks, snapshot
+from export_widget.inspect.table import WITH_VIEWS, Grain, borrow, grain_query
 from export_widget.spool import Spool
 
 from . import export_oracle as oracle
@@ -184,3 +186,29 @@ def test_an_unknown_grain_is_refused_by_name(image_export: Export) -> None:
     with pytest.raises(ValueError, match="grain: must be one of label, annotation, "
                                          "classification, got 'row'"):
         labels_frame(image_export.spool, "row")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fixture", ["catalog_export", "video_export"])
+def test_labels_count_their_objects_and_classifications(fixture: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    export: Export = request.getfixturevalue(fixture)
+    frame = labels_frame(export.spool, "label")
+    expected = list(oracle.labels(export.rows))
+    assert list(frame["object_count"]) == [len(oracle.objects(label["annotations"]))
+                                           for *_, label in expected]
+    assert list(frame["classification_count"]) == [
+        len(label["annotations"].get("classifications", [])) for *_, label in expected]
+    assert frame["classification_count"].sum() > 0
+
+
+@pytest.mark.parametrize("grain", ["label", "annotation"])
+def test_a_query_without_classifications_reads_the_same_records(catalog_export: Export,
+                                                                 grain: Grain) -> None:
+    # Such queries type classifications as one-field structs rather than JSON (to count
+    # them); what they return must not change.
+    chunk = next(chunks(snapshot(catalog_export.spool)))
+    with borrow() as tables:
+        tables.load(chunk)
+        lean = tables.grain(grain)
+        full = tables.con.sql(WITH_VIEWS + grain_query(grain)).to_arrow_table()
+    assert lean.num_rows and lean.equals(full)
