@@ -372,7 +372,7 @@ _pool_lock = threading.Lock()
 
 @contextmanager
 def borrow() -> Iterator[Tables]:
-    """A `Tables` for the duration of one job; building one costs ~0.5 s, so they are kept."""
+    """A `Tables` for the duration of one job; connections are kept for the next job."""
     with _pool_lock:
         tables = _pool.pop() if _pool else None
     if tables is None:
