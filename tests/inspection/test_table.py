@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from export_widget.inspect import GRAINS, labels_frame, labels_table
@@ -169,17 +170,18 @@ def test_labels_frame_reads_a_plain_ndjson_file_too(image_export: Export, tmp_pa
                                   labels_frame(image_export.spool, "annotation"))
 
 
-def test_tables_are_built_chunk_by_chunk(image_export: Export) -> None:
+def test_tables_are_built_chunk_by_chunk(image_export: Export,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
     import export_widget.inspect.lines as lines
+    import export_widget.inspect.table as table
 
     whole = labels_table(image_export.spool, "classification")
-    old = lines.CHUNK_LINES
-    try:
-        lines.CHUNK_LINES = 5
-        chunked = labels_table(image_export.spool, "classification")
-    finally:
-        lines.CHUNK_LINES = old
-    assert chunked.equals(whole)
+    monkeypatch.setattr(table, "chunks", functools.partial(lines.chunks, max_lines=5))
+    parts = list(table.iter_tables(image_export.spool, "classification"))
+    assert len(parts) == -(-image_export.spool.count // 5)  # one table per 5-line chunk
+    assert pa.concat_tables(parts).equals(whole)
 
 
 def test_an_unknown_grain_is_refused_by_name(image_export: Export) -> None:
