@@ -2,8 +2,9 @@
 
 Offsets are byte offsets into the UTF-8 file, lines are 0-based. A `Stream` walks the
 server's chunks (`exportFileFromOffset` from its start position, then `end + 1`), downloads
-each with httpx streaming, and hands whole lines to a converter as soon as they are complete;
-memory holds one network piece and one partial line, whatever the export's size.
+each with httpx streaming in a thread that runs a few MiB ahead of the reader (`prefetch`), and
+hands whole lines to a converter as soon as they are complete; memory holds those few MiB and
+one partial line, whatever the export's size.
 
 `with_offset(n)` where n falls inside a line starts at the next line boundary: converters only
 ever see whole JSON lines (the SDK's old Stream yielded a fragment there).
