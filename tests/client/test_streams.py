@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,27 +163,34 @@ def test_errors_stream_is_readable_when_present(missing_row_task: ExportTask) ->
 
 
 class OpenResponses(httpx.HTTPTransport):
-    """An httpx transport that counts the responses whose body is still open."""
+    """An httpx transport that counts the responses whose body is still open; chunk downloads
+    after the first wait for `hold` before their body (so they are surely still open)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.open = 0
+        self.downloads = 0
+        self.hold = threading.Event()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        response.stream = _Counted(response.stream, self)
+        download = request.method == "GET" and request.url.path.startswith("/files/")
+        self.downloads += int(download)
+        response.stream = _Counted(response.stream, self, download and self.downloads > 1)
         self.open += 1
         return response
 
 
 class _Counted(httpx.SyncByteStream):
     def __init__(self, inner: httpx.SyncByteStream | httpx.AsyncByteStream,
-                 owner: OpenResponses) -> None:
+                 owner: OpenResponses, held: bool) -> None:
         assert isinstance(inner, httpx.SyncByteStream)
-        self.inner, self.owner, self.closed = inner, owner, False
+        self.inner, self.owner, self.held, self.closed = inner, owner, held, False
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self.inner)
+        if self.held:
+            self.owner.hold.wait(10)
+        yield from self.inner
 
     def close(self) -> None:
         if not self.closed:
@@ -190,12 +199,21 @@ class _Counted(httpx.SyncByteStream):
         self.inner.close()
 
 
-def test_breaking_out_early_closes_the_download(server: LocalServer, task: ExportTask) -> None:
+def test_breaking_out_early_closes_the_download(server: LocalServer, task: ExportTask,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server.engine, "_chunk_bytes", 2000)  # many chunks
     counter = OpenResponses()
     with Client(api_key=server.api_key, endpoint=server.endpoint, transport=counter) as c:
         stream = iter(c.get_task(task.uid).get_stream())
         next(stream)
+        deadline = time.monotonic() + 10
+        while counter.downloads < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert counter.open >= 1  # the chunk download is still being read: a leak looks so
+        # The download thread waits in the held download; let it go while the stream closes.
+        threading.Timer(0.2, counter.hold.set).start()
         del stream  # what a `break` out of a for loop does to the generator
         gc.collect()
         assert counter.open == 0
+        assert counter.downloads <= 2  # the rest of the chunks were never asked for
+        assert not [t for t in threading.enumerate() if t.name.startswith("export-prefetch")]
