@@ -290,6 +290,9 @@ class ExportSession:
     def _snapshot(self, state: State, message: str) -> Status:
         self._seq += 1
         now = time.monotonic()
+        # The interval counts from the time the snapshot carries, so the statuses' own
+        # elapsed_s are at least the interval apart however late an observer sees them.
+        self._last_publish = now
         elapsed = now - self._started if self._started else 0.0
         rows = self.rows.count
         since = self._stream_started or self._started or now
@@ -313,7 +316,6 @@ class ExportSession:
                       errors=self.errors.count, message=message, seq=self._seq)
 
     def _publish(self, state: State, message: str) -> None:
-        self._last_publish = time.monotonic()
         self.status = self._snapshot(state, message)
         if self._on_status is not None:
             try:
