@@ -19,6 +19,7 @@ ends.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import pickle
 import struct
 import subprocess
@@ -37,6 +38,7 @@ from export_widget.server.export_spec import EncodedBatch
 from export_widget.server.rows.build import Context, Options, build_rows
 
 STOP_SECONDS = 5.0  # how long `close` lets a process finish its batch before ending it
+PIPE_BYTES = 1024 * 1024  # the results pipe's capacity (Linux lets any user go to 1 MiB)
 _SIZE = struct.Struct("<Q")
 
 
@@ -116,6 +118,8 @@ class RowProcess:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._jobs: IO[bytes] = self._proc.stdin
         self._results: IO[bytes] = self._proc.stdout
+        with contextlib.suppress(OSError, AttributeError):  # Linux: 64 KiB is 60 switches a batch
+            fcntl.fcntl(self._results.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._pending: deque[Future[EncodedBatch]] = deque()
         self._lock = threading.Lock()
         self.alive = True
