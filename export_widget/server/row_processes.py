@@ -121,7 +121,8 @@ class RowProcess:
         with contextlib.suppress(OSError, AttributeError):  # Linux: 64 KiB is 60 switches a batch
             fcntl.fcntl(self._results.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._pending: deque[Future[EncodedBatch]] = deque()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the pending futures and `alive`
+        self._write_lock = threading.Lock()
         self.alive = True
         # The store URL may hold a password: it goes down the pipe, never on a command line.
         write_message(self._jobs, db_url)
@@ -139,13 +140,16 @@ class RowProcess:
 
     def submit(self, job: BatchJob) -> Future[EncodedBatch]:
         future: Future[EncodedBatch] = Future()
-        with self._lock:
-            if not self.alive:
-                raise RowProcessError(f"row process {self.pid} has ended")
-            self._pending.append(future)
+        # Jobs are written in the order their futures are queued. The reader never waits
+        # for a write: a child blocked on sending a result could otherwise block the write.
+        with self._write_lock:
+            with self._lock:
+                if not self.alive:
+                    raise RowProcessError(f"row process {self.pid} has ended")
+                self._pending.append(future)
             try:
                 write_message(self._jobs, job)
-            except OSError as exc:  # it died: the reader fails what it had
+            except (OSError, ValueError) as exc:  # it died (the reader fails what it had)
                 raise RowProcessError(f"row process {self.pid} has ended: {exc}") from exc
         return future
 
