@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -22,7 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import psutil
+
+from export_widget.history import ENV_HOME
 
 from .table import MB, MIB, Figure, num, ratio, render, three
 
@@ -260,8 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=SECTIONS[1:], action="append",
                         help="run only this measurement (and what it needs); repeatable")
     parser.add_argument("--out", type=Path,
-                        default=Path(tempfile.gettempdir()) / "export-widget-bench",
-                        help="where the seeded stores are cached (default: a temp dir)")
+                        default=platformdirs.user_cache_path("export-widget") / "bench-stores",
+                        help="where the seeded stores are cached (default: bench-stores in "
+                             "the user's cache dir; a run leaves the temp dir as it found it)")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where the JSON goes (default benchmarks/results/)")
     parser.add_argument("--sdk-max-seconds", type=float, default=120.0,
@@ -287,7 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results = {size: measure(size, args.out, wanted, limits, log) for size in args.sizes}
+    # The widgets measured here keep their exports in a scratch history, not the user's.
+    with tempfile.TemporaryDirectory(prefix="export-widget-bench-home-") as home:
+        os.environ[ENV_HOME] = home
+        try:
+            results = {size: measure(size, args.out, wanted, limits, log)
+                       for size in args.sizes}
+        finally:
+            del os.environ[ENV_HOME]
     table = render(shown, args.sizes, results)
     print(table)
     args.results.mkdir(parents=True, exist_ok=True)

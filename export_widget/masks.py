@@ -21,11 +21,14 @@ from .inspect.geometry import BoolArray
 class MaskLoader:
     """`masks=` for `model_run_metrics`: a mask dict (`{url}` or `{url, color_rgb}`) ->
     boolean pixels. `headers` go with every request (Labelbox's composite-mask URLs want the
-    API key: `{"Authorization": "Bearer <key>"}`)."""
+    API key: `{"Authorization": "Bearer <key>"}`); `headers_for(url)` adds headers per URL
+    (`Client.credentials_for`, which sends the key to its own server only)."""
 
     def __init__(self, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
-                 fetch: Callable[[str], bytes] | None = None) -> None:
+                 fetch: Callable[[str], bytes] | None = None,
+                 headers_for: Callable[[str], Mapping[str, str]] | None = None) -> None:
         self._headers = dict(headers or {})
+        self._headers_for = headers_for
         self._timeout = timeout
         # The widget passes its own fetcher (the one its COCO writer uses): one way to GET.
         self._fetch = fetch or self._get
@@ -57,7 +60,8 @@ class MaskLoader:
         return self._images[url]
 
     def _get(self, url: str) -> bytes:
-        response = httpx.get(url, headers=self._headers, timeout=self._timeout,
+        headers = {**self._headers, **(self._headers_for(url) if self._headers_for else {})}
+        response = httpx.get(url, headers=headers, timeout=self._timeout,
                              follow_redirects=True)
         response.raise_for_status()
         return response.content

@@ -10,7 +10,7 @@ bytes to draw it on, as parts the widget sends as message buffers:
 | text, HTML | the text | |
 | conversational | (none) | the transcript |
 | PDF | one PNG per page | page sizes, each text entity's boxes |
-| geospatial | the tile image, when `row_data` is one | |
+| geospatial | the tile image, or a `{z}/{x}/{y}` layer's tiles stitched over the bounds | |
 
 Each row's parts are cached (least recently used first out) and one row's parts never
 exceed `cap_bytes`. A row whose media cannot be fetched gets a reason instead of parts;
@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import numpy as np
 
 from export_widget.inspect.geometry import BoolArray, mask_iou
 from export_widget.inspect.shapes import RowShapes, Shape
+from export_widget.tiles import MAX_TILES, TileLayer, stitch, tile_layer
 
 CAP_BYTES = 25 * 1024 * 1024
 CACHE_BYTES = 100 * 1024 * 1024
@@ -335,15 +335,34 @@ class MediaFetcher:
             pdf.close()
 
     def _tile(self, out: Prepared) -> None:
-        row_data = out.preview["row_data"]
-        if re.search(r"\{[xyz]\}", row_data):
-            out.preview["media"]["notes"].append(
-                "the tile layer is a URL template; the shapes are drawn without it")
+        layer = tile_layer(out.preview["row_data"])
+        if layer is not None:
+            self._tile_layer(out, layer)
             return
         try:
             self._image(out)
         except MediaError as exc:
             out.preview["media"]["notes"].append(f"no tile image: {exc}")
+
+
+    def _tile_layer(self, out: Prepared, layer: TileLayer) -> None:
+        media, bounds = out.preview["media"], out.preview["bounds"]
+        if not bounds:
+            media["notes"].append("no tile image: the row has no bounds and no shapes to "
+                                  "place the tiles by")
+            return
+        budget = self.cap_bytes // MAX_TILES
+        try:
+            stitched = stitch(layer, bounds, lambda url: self.fetch(url, budget)[0])
+        except (MediaError, ValueError, OSError) as exc:
+            media["notes"].append(f"no tile image: {exc}")
+            return
+        media["natural_size"] = list(stitched.size)
+        media["notes"].append(f"{stitched.tiles} tiles at zoom {stitched.zoom} from "
+                              f"{urlsplit(layer.template).netloc}")
+        width, height = stitched.size
+        self._add(out, stitched.png, MediaPart(role="media", mime="image/png", index=0, size=0,
+                                               width=width, height=height))
 
 
 # --- helpers ---------------------------------------------------------------------------

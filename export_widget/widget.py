@@ -42,7 +42,7 @@ from .history_session import HistorySession, StoredExport
 from .inspect.formats import LoadMask
 from .inspect.query import Query, Search
 from .inspect.table import Grain, labels_frame
-from .media import Preview
+from .media import MediaFetcher, Preview
 from .messages import (
     ErrorReply,
     PreviewReply,
@@ -283,8 +283,10 @@ class ExportWidget(anywidget.AnyWidget):
         from .masks import MaskLoader
 
         store = _store_of(self_or_cls)
-        return model_run_metrics(_resolve(store, entry), iou=iou,
-                                 masks=MaskLoader() if masks is None else masks)
+        if masks is None:
+            masks = (self_or_cls.mask_loader() if isinstance(self_or_cls, ExportWidget)
+                     else MaskLoader())
+        return model_run_metrics(_resolve(store, entry), iou=iou, masks=masks)
 
     def attach_task(self, task_id: str) -> HistorySession:
         """This widget reads task `task_id` into a new history entry (see `attach`)."""
@@ -424,7 +426,9 @@ class ExportWidget(anywidget.AnyWidget):
     @property
     def preview_service(self) -> PreviewService:
         if self._preview is None:
-            self._preview = PreviewService(self._row_at, self._send_preview)
+            self._preview = PreviewService(
+                self._row_at, self._send_preview,
+                MediaFetcher(headers_for=self._credentials_for))
         return self._preview
 
     def to_pandas(self) -> Any:
@@ -511,12 +515,16 @@ class ExportWidget(anywidget.AnyWidget):
             return self._tables
 
     def mask_loader(self) -> LoadMask | None:
-        """Mask pixels for COCO, fetched from their URLs (`masks.MaskLoader`). Demo media needs
-        no key; Labelbox's composite-mask URLs want one: pass a loader with headers to
-        `export_widget.inspect.write_coco` for those."""
+        """Mask pixels for COCO and metrics, fetched from their URLs (`masks.MaskLoader`),
+        with the API key for URLs on the client's own server (Labelbox's composite masks)."""
         from .masks import MaskLoader
 
-        return MaskLoader()
+        return MaskLoader(headers_for=self._credentials_for)
+
+    def _credentials_for(self, url: str) -> dict[str, str]:
+        # Any client works in the widget; only ours knows which URLs may carry its key.
+        credentials = getattr(self._client, "credentials_for", None)
+        return dict(credentials(url)) if callable(credentials) else {}
 
     # -- kernel side of the protocol ------------------------------------------------------
 

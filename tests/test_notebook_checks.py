@@ -33,4 +33,5 @@ def test_checked_cells_carry_the_output_nbval_compares(path: Path):
 def test_the_teaching_notebooks_check_their_demo_facts():
     checked = {p.name: sum(MARK in c.source for c in code_cells(p)) for p in NOTEBOOKS}
     assert checked["01_quickstart.ipynb"] >= 5
-    assert checked["05_media_types.ipynb"] == 9  # a row of each media type, a model-run row
+    # a row of each media type, a model-run row, and what the preview draws of a video row
+    assert checked["05_media_types.ipynb"] == 10

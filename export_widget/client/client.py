@@ -51,6 +51,11 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def credentials_for(self, url: str) -> dict[str, str]:
+        """Headers to fetch `url` with: the API key for this server's own URLs (composite
+        masks), nothing for other hosts."""
+        return self.api.transport.credentials_for(url)
+
     def execute(self, query: str, variables: Json | None = None, *,
                 experimental: bool = False) -> Json:
         """Run any GraphQL operation; returns its `data`."""

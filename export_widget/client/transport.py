@@ -110,6 +110,14 @@ class Transport:
         """The SDK's REST base beside the GraphQL endpoint (`/graphql` -> `/api/v1`)."""
         return self.endpoint.removesuffix("/graphql") + "/api/v1"
 
+    def credentials_for(self, url: str) -> dict[str, str]:
+        """The API key header for a URL on this server's own origin (Labelbox serves
+        composite masks there, behind the key); none for any other origin, so the key never
+        goes to a media host."""
+        if _origin(url) == _origin(self.endpoint):
+            return {"Authorization": self._auth["Authorization"]}
+        return {}
+
     # --- GraphQL ---
 
     def graphql(self, query: str, variables: Json | None = None, *,
@@ -288,3 +296,8 @@ def _map_error(error: Json, status: int) -> LabelboxError:
     if code == "OPERATION_NOT_ALLOWED":
         return OperationNotAllowedError(message)
     return LabelboxError(message if code is None else f"{code}: {message}")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = httpx.URL(url)
+    return parts.scheme, parts.host, parts.port

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from tile_server import serve_tiles
 
 from export_widget.client import Client
 from export_widget.inspect import shapes_of
@@ -260,6 +261,22 @@ def test_geospatial_shapes_are_drawn_in_their_lon_lat_frame(page, demo_rows, fet
     snap(page, "tms_geo")
     for kind in ("geo_line", "geo_polygon", "geo_box"):
         expect(page.get_by_role("img", name=shape(preview, kind)["name"])).to_have_count(1)
+
+
+def test_a_tile_layer_is_stitched_under_the_shapes(page, demo_rows, fetcher):
+    with serve_tiles() as url:
+        rows = [{**r, "data_row": {**r["data_row"], "row_data": f"{url}/{{z}}/{{x}}/{{y}}.png"}}
+                for r in demo_rows["TMS_GEO"]]
+        preview = show(page, fetcher, rows)
+    assert any("tiles at zoom" in note for note in preview["media"]["notes"])
+    page.wait_for_function("() => { const i = document.querySelector('.ew-preview img.ew-media');"
+                           " return i && i.complete && i.naturalWidth > 0; }")
+    stage = page.locator(".ew-preview .ew-stage").bounding_box()
+    tiles = page.locator(".ew-preview .ew-stage img.ew-media").bounding_box()
+    for k in ("x", "y", "width", "height"):
+        assert abs(tiles[k] - stage[k]) < 1.5, k
+    expect(page.get_by_role("img", name=shape(preview, "geo_polygon")["name"])).to_have_count(1)
+    snap(page, "tms_tiles")
 
 
 def test_html_rows_render_in_a_sandboxed_iframe(page, demo_rows, fetcher):

@@ -68,3 +68,50 @@ def test_an_unreadable_mask_is_named(masks_url: str) -> None:
         load({"url": f"{masks_url}/no/such.png"})
     with pytest.raises(ValueError, match=r"mask\.url: an http\(s\) URL is needed"):
         load({"url": "/media/masks/x.png"})
+
+
+class _KeyedMasks(http.server.SimpleHTTPRequestHandler):
+    """Serves its directory only to requests carrying `Bearer key` (as Labelbox guards its
+    composite-mask URLs); others get 401."""
+
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != "Bearer key":
+            self.send_error(401)
+            return
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_widget_sends_the_key_to_its_own_server_only(tmp_path: Path) -> None:
+    from export_widget import ExportWidget
+    from export_widget.client import Client, RetryPolicy
+    from export_widget.media import MediaError
+
+    Image.new("RGB", (8, 4), (255, 255, 255)).save(tmp_path / "mask.png")
+    handler = functools.partial(_KeyedMasks, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    own, other = f"http://127.0.0.1:{port}/mask.png", f"http://localhost:{port}/mask.png"
+    # No GraphQL here: the widget's catalog read fails at once and says so; masks still load.
+    client = Client(api_key="key", endpoint=f"http://127.0.0.1:{port}/graphql",
+                    retry=RetryPolicy(attempts=1))
+    widget = ExportWidget(client, history=tmp_path / "history")
+    try:
+        assert client.credentials_for(own) == {"Authorization": "Bearer key"}
+        assert client.credentials_for(other) == {}
+        assert widget.mask_loader()({"url": own}).all()
+        fetcher = widget.preview_service.fetcher
+        assert fetcher.fetch(own, 1_000)[1] == "image/png"
+        # Another origin (the same socket under another name) never sees the key.
+        with pytest.raises(MediaError, match="HTTP 401"):
+            fetcher.fetch(other, 1_000)
+        with pytest.raises(ValueError, match="answered HTTP 401"):
+            MaskLoader()({"url": own})
+    finally:
+        widget.close()
+        client.close()
+        server.shutdown()
+        server.server_close()
