@@ -143,8 +143,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        parts.engine.close()
-        parts.store.dispose()
+        parts.close()
         if args.remove_data_dir:
             shutil.rmtree(parts.data_dir, ignore_errors=True)
     return 0

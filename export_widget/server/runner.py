@@ -96,6 +96,14 @@ class ServerParts:
     db_url: str
     data_dir: Path
     api_key: str
+    rows: StoreRowSource
+
+    def close(self) -> None:
+        """Stop the exports, then the row processes (the embedded engine stops them too;
+        a team engine hands its exports on and leaves them), then the store."""
+        self.engine.close()
+        self.rows.close()
+        self.store.dispose()
 
 
 def build_server(
@@ -130,7 +138,8 @@ def build_server(
     key = api_key or new_api_key()
     workspace = Workspace(store)
     processes = default_export_processes() if export_processes is None else export_processes
-    engine = _export_engine(store, directory, workers, retention, lease_seconds, processes)
+    rows_source = StoreRowSource(store, processes)
+    engine = _export_engine(store, directory, workers, retention, lease_seconds, rows_source)
     state = ApiState(
         workspace=workspace,
         engine=engine,
@@ -138,7 +147,7 @@ def build_server(
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
-                       api_key=key)
+                       api_key=key, rows=rows_source)
 
 
 def default_export_processes() -> int:
@@ -151,8 +160,8 @@ def new_api_key() -> str:
 
 
 def _export_engine(store: Engine, directory: Path, workers: int, retention: Retention | None,
-                   lease_seconds: float, processes: int) -> ExportEngine:
-    tasks, source = TaskStore(store), StoreRowSource(store, processes)
+                   lease_seconds: float, source: StoreRowSource) -> ExportEngine:
+    tasks = TaskStore(store)
     if store.dialect.name != "postgresql":
         return ExportEngine(tasks, directory, source, workers=workers, retention=retention)
     from export_widget.server.team.engine import TeamExportEngine
@@ -208,8 +217,7 @@ class LocalServer:
         """Stop serving; running exports end FAILED (interrupted), keeping their lines."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self.parts.engine.close()
-        self.parts.store.dispose()
+        self.parts.close()
 
     def __enter__(self) -> LocalServer:
         return self
@@ -241,7 +249,7 @@ def start_local_server(
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            parts.engine.close()
+            parts.close()
             raise RuntimeError(f"the export server did not start on {host}:{chosen}")
         time.sleep(0.02)
     return LocalServer(host=host, port=chosen, api_key=parts.api_key, db_url=parts.db_url,

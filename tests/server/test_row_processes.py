@@ -254,3 +254,23 @@ def test_only_stores_other_processes_can_open_get_row_processes() -> None:
     assert not reaches_store(make_url("sqlite://"))
     assert not reaches_store(make_url("sqlite:///:memory:"))
     assert not reaches_store(make_url("sqlite:///file:x?mode=memory&uri=true"))
+
+
+def test_a_local_server_exports_through_row_processes_and_stops_them(tmp_path: Path) -> None:
+    from export_widget.client import Client
+    from export_widget.server.runner import start_local_server
+
+    before = {child.pid for child in psutil.Process().children()}
+    # Past one batch (500 rows): a smaller export is built in the server process alone.
+    with start_local_server(data_dir=tmp_path, rows=1_200, export_processes=2) as server, \
+            Client(api_key=server.api_key, endpoint=server.endpoint) as client:
+        project = next(p for p in client.get_projects() if p.name == LARGE_PROJECT)
+        task = project.export(params={"label_details": True})
+        task.wait_till_done()
+        assert task.status == "COMPLETE"
+        rows = [row.json for row in task.get_stream()]
+        assert len(rows) == 1_200 and all(project.uid in row["projects"] for row in rows)
+        children = _row_processes(before)
+        assert len(children) == 2
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive and not _row_processes(before)
