@@ -172,7 +172,8 @@ class PreparedQuery:
             while in_flight:
                 yield in_flight.popleft().result()
         finally:
-            # Closed early (cancel, stop, a failure): batches not yet started are dropped.
+            # Closed early (cancel, stop, a failure): what is in flight is dropped (a process
+            # may still build the few batches it was sent; nobody reads them).
             for future in in_flight:
                 future.cancel()
 

@@ -228,7 +228,7 @@ class RowProcesses:
             return process.submit(job)
 
     def close(self) -> None:
-        """Stop the processes and wait for them (batches sent and not built are dropped)."""
+        """Stop the processes and wait for them (each ends after the batches it was sent)."""
         with self._lock:
             self._closed = True
             running, self._running = self._running, []
