@@ -167,8 +167,8 @@ def write_coco(source: Source, dest: Dest, *, lines: Sequence[int] | None = None
     snap = snapshot(source)
     with borrow() as tables:
         for chunk in chunks(snap):
-            tables.load(chunk, {"annotations"})
-            images = _keep(tables.con.sql(_COCO_IMAGES).to_arrow_table(), keep).to_pylist()
+            tables.load(chunk)
+            images = _keep(tables.sql(_COCO_IMAGES).to_arrow_table(), keep).to_pylist()
             sizes = {}
             for img in images:
                 doc["images"].append({
@@ -177,7 +177,7 @@ def write_coco(source: Source, dest: Dest, *, lines: Sequence[int] | None = None
                     "data_row_id": img["data_row_id"], "global_key": img["global_key"],
                     "line": img["line"]})
                 sizes[img["line"]] = (img["width"], img["height"])
-            objects = _keep(tables.con.sql(sql).to_arrow_table(), keep).to_pylist()
+            objects = _keep(tables.sql(sql).to_arrow_table(), keep).to_pylist()
             for obj in objects:
                 if obj["line"] not in sizes:
                     continue

@@ -2,7 +2,7 @@
 
 The export's rows are nested and keyed by ids (`projects.<project id>.labels`,
 `experiments.<model id>.runs.<run id>.predictions`, video `frames.<n>.objects.<feature id>`).
-`define_views` declares, over an Arrow chunk named `chunk` (see `lines.py`), four views that
+`with_clause` defines, over an Arrow chunk named `chunk` (see `lines.py`), four views that
 flatten them with DuckDB's JSON functions:
 
 - `rows`            one per line: ids, media type, dataset, and the row itself as `json`
@@ -18,9 +18,11 @@ what the table shows.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import duckdb
@@ -83,11 +85,13 @@ LABEL_COLUMNS = (
 )
 _L = ", ".join(f"l.{c}" for c in LABEL_COLUMNS)
 
-_VIEWS = f"""
-CREATE OR REPLACE TEMP VIEW _parsed AS
+# The views over `chunk`, each read only by those after it. `@stage` marks a level that
+# several later ones read: it is computed once per query (see `WITH_VIEWS`).
+_DEFINITIONS = f"""
+@view _parsed
 SELECT line, json, json_transform(json, '{_ROW}') AS r FROM chunk;
 
-CREATE OR REPLACE TEMP VIEW rows AS
+@view rows
 SELECT line,
        r.data_row.id AS data_row_id,
        r.data_row.global_key AS global_key,
@@ -100,14 +104,14 @@ SELECT line,
        json::JSON AS json
 FROM _parsed;
 
-CREATE OR REPLACE TEMP VIEW _row_keys AS
+@stage _row_keys
 SELECT line, r.data_row.id AS data_row_id, r.data_row.global_key AS global_key,
        upper(coalesce(r.media_attributes.asset_type,
                       split_part(r.media_attributes.mime_type, '/', 1))) AS media_type,
        r.projects, r.experiments
 FROM (SELECT line, json_transform(json, '{_LABELLED_ROW}') AS r FROM chunk);
 
-CREATE OR REPLACE TEMP VIEW _project_labels AS
+@view _project_labels
 WITH p AS (
   SELECT line, data_row_id, global_key, media_type,
          unnest(map_entries(projects)) AS e, generate_subscripts(map_keys(projects), 1) AS pi
@@ -121,7 +125,7 @@ SELECT line, data_row_id, global_key, media_type, 'project' AS source, e.key AS 
        generate_subscripts(e.value.labels, 1) AS li
 FROM p WHERE len(e.value.labels) > 0;
 
-CREATE OR REPLACE TEMP VIEW _run_labels AS
+@view _run_labels
 WITH m AS (
   SELECT line, data_row_id, global_key, media_type, unnest(map_values(experiments)) AS mv
   FROM _row_keys WHERE cardinality(experiments) > 0
@@ -144,7 +148,7 @@ SELECT line, data_row_id, global_key, media_type, source, NULL::VARCHAR AS proje
        AS source_order, label, li
 FROM (SELECT * FROM gt UNION ALL SELECT * FROM pr);
 
-CREATE OR REPLACE TEMP VIEW _labels_src AS
+@stage _labels
 WITH a AS (SELECT * FROM _project_labels UNION ALL SELECT * FROM _run_labels)
 SELECT line, data_row_id, global_key, media_type, source, project_id, project_name,
        model_run_id, model_run_name, split, workflow_status,
@@ -161,9 +165,7 @@ SELECT line, data_row_id, global_key, media_type, source, project_id, project_na
        source_order, li
 FROM a;
 
-CREATE TEMP TABLE _labels AS SELECT * FROM _labels_src LIMIT 0;
-
-CREATE OR REPLACE TEMP VIEW labels AS
+@view labels
 SELECT {", ".join(LABEL_COLUMNS)},
        coalesce(len(ann.objects), 0)
          + coalesce(list_sum(list_transform(map_values(ann.frames),
@@ -172,7 +174,7 @@ SELECT {", ".join(LABEL_COLUMNS)},
        source_order, li
 FROM _labels;
 
-CREATE OR REPLACE TEMP VIEW _objects_src AS
+@stage _objects
 WITH still AS (
   SELECT *, NULL::BIGINT AS frame, unnest(ann.objects) AS o,
          generate_subscripts(ann.objects, 1) AS oi
@@ -189,9 +191,7 @@ SELECT * EXCLUDE (o, ann), o AS ov FROM still
 UNION ALL
 SELECT * EXCLUDE (o, ann), o AS ov FROM video;
 
-CREATE TEMP TABLE _objects AS SELECT * FROM _objects_src LIMIT 0;
-
-CREATE OR REPLACE TEMP VIEW annotations AS
+@view annotations
 SELECT {", ".join(LABEL_COLUMNS)},
        ov.feature_id AS feature_id, ov.name AS feature_name,
        ov.feature_schema_id AS feature_schema_id, ov.annotation_kind AS annotation_kind,
@@ -216,7 +216,7 @@ SELECT {", ".join(LABEL_COLUMNS)},
        source_order, li, coalesce(frame, 0) AS fi, oi
 FROM _objects;
 
-CREATE OR REPLACE TEMP VIEW _class_roots AS
+@view _class_roots
 WITH top AS (
   SELECT line, source_order, li, NULL::BIGINT AS frame, NULL::VARCHAR AS parent_feature_id,
          unnest(ann.classifications) AS c, generate_subscripts(ann.classifications, 1) AS ci
@@ -238,7 +238,7 @@ WITH top AS (
 )
 SELECT * FROM top UNION ALL SELECT * FROM per_frame UNION ALL SELECT * FROM on_objects;
 
-CREATE OR REPLACE TEMP VIEW _classes_src AS
+@stage _classes
 WITH RECURSIVE walk(line, source_order, li, frame, parent_feature_id, ci, depth, cv) AS (
   SELECT line, source_order, li, frame, parent_feature_id, [ci], 0,
          json_transform(c, '{_CLASSIFICATION}')
@@ -256,9 +256,7 @@ WITH RECURSIVE walk(line, source_order, li, frame, parent_feature_id, ci, depth,
 )
 SELECT * FROM walk;
 
-CREATE TEMP TABLE _classes AS SELECT * FROM _classes_src LIMIT 0;
-
-CREATE OR REPLACE TEMP VIEW classifications AS
+@view classifications
 WITH answers AS (
   SELECT *, 'radio' AS answer_kind,
          coalesce(cv.radio_answer, cv.conversational_radio_answer) AS a, NULL AS text, 0 AS ai
@@ -291,49 +289,78 @@ _ORDER = {"label": "line, source_order, li",
           "classification": "line, source_order, li, ci, ai"}
 _HIDDEN = {"label": ("source_order", "li"), "annotation": ("source_order", "li", "fi", "oi"),
            "classification": ("source_order", "li", "ci", "ai")}
-# The staged tables, filled per chunk in this order: each view reads the stages before it.
-_STAGES = (("_labels", "_labels_src"), ("_objects", "_objects_src"),
-           ("_classes", "_classes_src"))
-_STAGES_FOR = {"rows": 0, "labels": 1, "annotations": 2, "classifications": 3}
-PUBLIC_VIEWS = tuple(_STAGES_FOR)
 EMPTY_CHUNK = pa.table({"line": pa.array([], pa.int64()), "json": pa.array([], pa.large_string())})
 
 
-class Tables:
-    """One DuckDB connection with the views, loaded with one chunk of lines at a time.
+@dataclass(frozen=True)
+class _Definition:
+    name: str
+    body: str
+    stage: bool  # MATERIALIZED: computed once per query however many definitions read it
 
-    Views that flatten labels are evaluated into small per-chunk tables (`_labels`,
-    `_objects`, `_classes`) so that each level is computed once per chunk however many
-    views read it, and only the levels a query needs are computed.
+
+def _definitions(text: str) -> tuple[_Definition, ...]:
+    parts = re.split(r"^@(view|stage) (\w+)\n", text.strip(), flags=re.MULTILINE)[1:]
+    return tuple(_Definition(name, body.strip().rstrip(";").strip(), kind == "stage")
+                 for kind, name, body in zip(parts[0::3], parts[1::3], parts[2::3], strict=True))
+
+
+def _with_clause(lean: bool) -> str:
+    parts = []
+    for d in _definitions(_DEFINITIONS):
+        body = d.body
+        if lean and d.name == "_row_keys":
+            # Without the classifications view nothing reads a classification but to count
+            # it: a one-field struct counts the same, with no JSON written back out.
+            body = body.replace("classifications JSON[]", "classifications STRUCT(name VARCHAR)[]")
+        parts.append(f"{d.name} AS {'MATERIALIZED ' if d.stage else ''}(\n{body}\n)")
+    return "WITH RECURSIVE " + ",\n".join(parts) + "\n"
+
+
+# The views are common table expressions of each query rather than views in the catalog:
+# the levels that flatten labels (`_row_keys`, `_labels`, `_objects`, `_classes`) are
+# MATERIALIZED, so a row's JSON is parsed once per query however many places read it (as
+# catalog views, DuckDB inlined them and parsed each row several times), and nothing is
+# written to a table (inserting the nested structs cost more than parsing them). DuckDB plans
+# only the expressions a query reads, so defining all of them costs little.
+WITH_VIEWS = _with_clause(lean=False)
+_WITH_VIEWS_LEAN = _with_clause(lean=True)
+# A query that names none of these does not read classifications' JSON (~10% of the work).
+_READS_CLASSIFICATIONS = re.compile(r"\bclassifications\b|\b_class", re.IGNORECASE)
+
+
+class Tables:
+    """One DuckDB connection over one chunk of lines at a time.
+
+    `load` registers the chunk; `sql` runs a query over the views (see `WITH_VIEWS`),
+    computing only the levels the query reads.
     """
 
     def __init__(self) -> None:
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
-        # Stages are sorted when read (by line and position), so inserts need not keep
-        # their order, which lets DuckDB fill them on every core.
+        # Levels are sorted when read (by line and position), so they need not keep their
+        # order, which lets DuckDB fill them on every core.
         con.execute("SET preserve_insertion_order = false")
         con.register("chunk", EMPTY_CHUNK)
-        con.execute(_VIEWS)
         # A structured query typed by a user reads the registered chunk and nothing else:
         # no files, no network, no extensions, and it cannot turn that back on.
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         self.con = con
 
-    def load(self, chunk: pa.Table, views: set[str] | frozenset[str] = frozenset(PUBLIC_VIEWS)
-             ) -> None:
-        """Make the views show `chunk`'s lines, computing the stages `views` need."""
+    def load(self, chunk: pa.Table) -> None:
+        """Make the views show `chunk`'s lines in the queries `sql` runs."""
         self.con.register("chunk", chunk)
-        depth = max((_STAGES_FOR[v] for v in views if v in _STAGES_FOR), default=0)
-        for table, _src in _STAGES:
-            self.con.execute(f"DELETE FROM {table}")
-        for table, src in _STAGES[:depth]:
-            self.con.execute(f"INSERT INTO {table} SELECT * FROM {src}")
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """`query` (a SELECT or FROM ... without a leading WITH of its own) over the views."""
+        lean = _READS_CLASSIFICATIONS.search(query) is None
+        return self.con.sql((_WITH_VIEWS_LEAN if lean else WITH_VIEWS) + query)
 
     def grain(self, grain: Grain) -> pa.Table:
         """The loaded chunk's records at `grain`, in export order."""
-        return self.con.sql(grain_query(grain)).to_arrow_table()
+        return self.sql(grain_query(grain)).to_arrow_table()
 
     def close(self) -> None:
         self.con.close()
@@ -345,7 +372,7 @@ _pool_lock = threading.Lock()
 
 @contextmanager
 def borrow() -> Iterator[Tables]:
-    """A `Tables` for the duration of one job; building one costs ~0.5 s, so they are kept."""
+    """A `Tables` for the duration of one job; connections are kept for the next job."""
     with _pool_lock:
         tables = _pool.pop() if _pool else None
     if tables is None:
@@ -381,7 +408,7 @@ def iter_tables(source: Source, grain: Grain, *, start: int = 0, stop: int | Non
         for chunk in chunks(snap, start, end):
             if should_stop is not None and should_stop():
                 return
-            t.load(chunk, {VIEW_OF_GRAIN[grain]})
+            t.load(chunk)
             yield t.grain(grain)
             if on_progress is not None:
                 on_progress(chunk.column("line")[-1].as_py() + 1 - start, end - start)
@@ -392,7 +419,7 @@ def labels_table(source: Source, grain: Grain = "label", **kw: Any) -> pa.Table:
     parts = list(iter_tables(source, grain, **kw))
     if not parts:
         with borrow() as t:
-            t.load(EMPTY_CHUNK, {VIEW_OF_GRAIN[grain]})
+            t.load(EMPTY_CHUNK)
             return t.grain(grain)
     return pa.concat_tables(parts)
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from export_widget.inspect import Query, QueryError, Search, find
+from export_widget.inspect import Query, QueryError, Search, find, query
 from export_widget.inspect.query import text_needle
 from export_widget.spool import Spool
 
@@ -135,3 +135,14 @@ def test_searches_run_in_parallel_threads(catalog_export: Export) -> None:
         t.join()
     assert {k: find(catalog_export.spool, sql=q) for k, q in queries.items()} == results
     assert all(results.values())
+
+
+def test_sql_matches_do_not_depend_on_how_the_spool_is_chunked(
+        catalog_export: Export, monkeypatch: pytest.MonkeyPatch) -> None:
+    sql = "FROM annotations a JOIN labels l USING (line, label_id) WHERE l.source = 'project'"
+    whole = find(catalog_export.spool, sql=sql)
+    monkeypatch.setattr(query, "SQL_CHUNK_LINES", 3)
+    progress: list[tuple[int, int]] = []
+    assert find(catalog_export.spool, sql=sql, on_progress=lambda *p: progress.append(p)) == \
+        whole != []
+    assert len(progress) == -(-len(catalog_export.rows) // 3)

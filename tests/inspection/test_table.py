@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from export_widget.inspect import GRAINS, labels_frame, labels_table
+from export_widget.inspect.lines import chunks, snapshot
+from export_widget.inspect.table import WITH_VIEWS, Grain, borrow, grain_query
 from export_widget.spool import Spool
 
 from . import export_oracle as oracle
@@ -167,20 +170,47 @@ def test_labels_frame_reads_a_plain_ndjson_file_too(image_export: Export, tmp_pa
                                   labels_frame(image_export.spool, "annotation"))
 
 
-def test_tables_are_built_chunk_by_chunk(image_export: Export) -> None:
+def test_tables_are_built_chunk_by_chunk(image_export: Export,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
     import export_widget.inspect.lines as lines
+    import export_widget.inspect.table as table
 
     whole = labels_table(image_export.spool, "classification")
-    old = lines.CHUNK_LINES
-    try:
-        lines.CHUNK_LINES = 5
-        chunked = labels_table(image_export.spool, "classification")
-    finally:
-        lines.CHUNK_LINES = old
-    assert chunked.equals(whole)
+    monkeypatch.setattr(table, "chunks", functools.partial(lines.chunks, max_lines=5))
+    parts = list(table.iter_tables(image_export.spool, "classification"))
+    assert len(parts) == -(-image_export.spool.count // 5)  # one table per 5-line chunk
+    assert pa.concat_tables(parts).equals(whole)
 
 
 def test_an_unknown_grain_is_refused_by_name(image_export: Export) -> None:
     with pytest.raises(ValueError, match="grain: must be one of label, annotation, "
                                          "classification, got 'row'"):
         labels_frame(image_export.spool, "row")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fixture", ["catalog_export", "video_export"])
+def test_labels_count_their_objects_and_classifications(fixture: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    export: Export = request.getfixturevalue(fixture)
+    frame = labels_frame(export.spool, "label")
+    expected = list(oracle.labels(export.rows))
+    assert list(frame["object_count"]) == [len(oracle.objects(label["annotations"]))
+                                           for *_, label in expected]
+    assert list(frame["classification_count"]) == [
+        len(label["annotations"].get("classifications", [])) for *_, label in expected]
+    assert frame["classification_count"].sum() > 0
+
+
+@pytest.mark.parametrize("grain", ["label", "annotation"])
+def test_a_query_without_classifications_reads_the_same_records(catalog_export: Export,
+                                                                 grain: Grain) -> None:
+    # Such queries type classifications as one-field structs rather than JSON (to count
+    # them); what they return must not change.
+    chunk = next(chunks(snapshot(catalog_export.spool)))
+    with borrow() as tables:
+        tables.load(chunk)
+        lean = tables.grain(grain)
+        full = tables.con.sql(WITH_VIEWS + grain_query(grain)).to_arrow_table()
+    assert lean.num_rows and lean.equals(full)
