@@ -1,8 +1,8 @@
 """A row process (`python -m export_widget.server.row_process`): builds export batches for
 the server process that started it (row_processes.py).
 
-It reads the store URL, then `BatchJob`s, from stdin and answers each on stdout with
-`(True, EncodedBatch)` or `(False, exception)`, until stdin closes.
+It reads the store URL, then `BatchJob`s, from stdin and answers each on stdout with `True`
+and the batch (`write_batch`) or with the exception it raised, until stdin closes.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from typing import IO
 
 from sqlalchemy import Connection, Engine
 
+from export_widget.server.export_spec import EncodedBatch
 from export_widget.server.row_processes import (
     BatchJob,
     RowBuildError,
     build_batch,
     read_message,
+    write_batch,
     write_message,
 )
 from export_widget.server.rows.build import Context
@@ -44,24 +46,28 @@ class Worker:
                 self.contexts.popitem(last=False)
         return context
 
-    def answer(self, job: BatchJob) -> tuple[bool, object]:
+    def answer(self, job: BatchJob) -> EncodedBatch | Exception:
         try:
             with self.store.connect() as conn:
-                return True, build_batch(conn, self.context(conn, job), job)
+                return build_batch(conn, self.context(conn, job), job)
         except Exception as exc:  # the export fails with it; the process goes on
-            return False, exc
+            return exc
 
 
 def serve(jobs: IO[bytes], results: IO[bytes]) -> None:
     try:
         worker = Worker(read_message(jobs))
         while True:
-            ok, value = worker.answer(read_message(jobs))
+            answer = worker.answer(read_message(jobs))
+            if isinstance(answer, EncodedBatch):
+                write_message(results, True)
+                write_batch(results, answer)
+                continue
             try:
-                write_message(results, (ok, value))
+                write_message(results, answer)
             except (pickle.PicklingError, TypeError, AttributeError):
                 # An error that cannot be pickled is sent as its text (nothing was written).
-                write_message(results, (False, RowBuildError(f"{type(value).__name__}: {value}")))
+                write_message(results, RowBuildError(f"{type(answer).__name__}: {answer}"))
     except EOFError:
         return
 

@@ -90,14 +90,34 @@ def write_message(stream: IO[bytes], message: Any) -> None:
 
 def read_message(stream: IO[bytes]) -> Any:
     """The next message, or EOFError once the other side has closed."""
-    head = stream.read(_SIZE.size)
-    if len(head) < _SIZE.size:
-        raise EOFError
-    (size,) = _SIZE.unpack(head)
+    (size,) = _SIZE.unpack(_read_exactly(stream, _SIZE.size))
+    return pickle.loads(_read_exactly(stream, size))
+
+
+def write_batch(stream: IO[bytes], batch: EncodedBatch) -> None:
+    """A built batch: its line lengths pickled, then its two blobs as they are (pickling
+    them would copy every exported byte twice more)."""
+    stream.write(_SIZE.pack(len(batch.result)))
+    stream.write(_SIZE.pack(len(batch.errors)))
+    write_message(stream, (batch.result_lengths, batch.error_lengths))
+    stream.write(batch.result)
+    stream.write(batch.errors)
+    stream.flush()
+
+
+def read_batch(stream: IO[bytes]) -> EncodedBatch:
+    (result_size,) = _SIZE.unpack(_read_exactly(stream, _SIZE.size))
+    (errors_size,) = _SIZE.unpack(_read_exactly(stream, _SIZE.size))
+    result_lengths, error_lengths = read_message(stream)
+    return EncodedBatch(_read_exactly(stream, result_size), result_lengths,
+                        _read_exactly(stream, errors_size), error_lengths)
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if len(data) < size:
         raise EOFError
-    return pickle.loads(data)
+    return data
 
 
 class RowProcessError(RuntimeError):
@@ -156,14 +176,15 @@ class RowProcess:
     def _read(self) -> None:
         while True:
             try:
-                ok, value = read_message(self._results)
+                ok = read_message(self._results)
+                value = read_batch(self._results) if ok is True else ok
             except (EOFError, OSError, pickle.UnpicklingError):
                 break
             with self._lock:
                 future = self._pending.popleft()
             # A canceled batch is dropped: the export that sent it has stopped.
             with contextlib.suppress(InvalidStateError):
-                if ok:
+                if isinstance(value, EncodedBatch):
                     future.set_result(value)
                 else:
                     future.set_exception(value)
