@@ -17,12 +17,17 @@ import statistics
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from export_widget.messages import idle_status
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS_DIR = ROOT / "tests" / "js"
@@ -74,10 +79,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def render_times(lines: list[str]) -> RenderTimes:
-    """Flip pages back and forth over `lines` (at least 100 real rows) and time each."""
-    if len(lines) < 100:
-        raise ValueError(f"lines: need at least 100 rows for two pages, got {len(lines)}")
+@contextmanager
+def harness_page(width: int, height: int, **state: Any) -> Iterator[Page]:
+    """The static harness (the shipped ESM and CSS, `state` added to the model's first
+    state) served from a temp directory and open in headless Chromium, ready."""
     if not (STATIC / "widget.js").exists():
         raise FileNotFoundError("export_widget/static/widget.js: run `cd js && npm run build`")
     harness = _harness_conftest()
@@ -87,11 +92,11 @@ def render_times(lines: list[str]) -> RenderTimes:
     with tempfile.TemporaryDirectory(prefix="ew-bench-harness-") as tmp:
         site = Path(tmp)
         shutil.copy(HARNESS_DIR / "harness.html", site / "index.html")
-        state = {"_esm": (STATIC / "widget.js").read_text(),
+        first = {"_esm": (STATIC / "widget.js").read_text(),
                  "_css": (STATIC / "widget.css").read_text(), "config": {},
                  "status": dict(idle_status()), "catalog": harness.sample_catalog(),
-                 "validation": {}}
-        (site / "state.json").write_text(json.dumps(state))
+                 "validation": {}, **state}
+        (site / "state.json").write_text(json.dumps(first))
         server = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -99,21 +104,35 @@ def render_times(lines: list[str]) -> RenderTimes:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium_support.CHROMIUM,
                                             headless=True, args=chromium_support.FLAGS)
-                page = browser.new_page(viewport={"width": 1200, "height": 900})
-                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-                page.wait_for_selector("body[data-ready='1']", timeout=15_000)
-                page.evaluate("(rows) => { window.__rows.result = rows; }", lines)
-                page.evaluate("""(n) => { const s = {...window.__model.get('status'),
-                    state: 'done', rows: n, total_rows: n, percent: 100};
-                    s.seq = (s.seq || 0) + 1; window.__kernel.update({status: s}); }""",
-                              len(lines))
-                page.wait_for_function(
-                    "document.querySelectorAll('.ew-row-node').length === 50", timeout=15_000)
-                timings = [page.evaluate(TIME_FLIP, "Next page" if i % 2 == 0
-                                         else "Previous page") for i in range(FLIPS)]
-                browser.close()
+                try:
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                    page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+                    yield page
+                finally:
+                    browser.close()
         finally:
             server.shutdown()
+
+
+def show_done(page: Page, rows: int) -> None:
+    """Tell the viewer an export of `rows` rows is done, as the kernel would."""
+    page.evaluate("""(n) => { const s = {...window.__model.get('status'),
+        state: 'done', rows: n, total_rows: n, percent: 100};
+        s.seq = (s.seq || 0) + 1; window.__kernel.update({status: s}); }""", rows)
+
+
+def render_times(lines: list[str]) -> RenderTimes:
+    """Flip pages back and forth over `lines` (at least 100 real rows) and time each."""
+    if len(lines) < 100:
+        raise ValueError(f"lines: need at least 100 rows for two pages, got {len(lines)}")
+    with harness_page(1200, 900) as page:
+        page.evaluate("(rows) => { window.__rows.result = rows; }", lines)
+        show_done(page, len(lines))
+        page.wait_for_function(
+            "document.querySelectorAll('.ew-row-node').length === 50", timeout=15_000)
+        timings = [page.evaluate(TIME_FLIP, "Next page" if i % 2 == 0 else "Previous page")
+                   for i in range(FLIPS)]
     return RenderTimes(dom_ms=statistics.median(t["dom"] for t in timings),
                        painted_ms=statistics.median(t["painted"] for t in timings),
                        page_bytes=sum(len(x.encode()) for x in lines[:50]))

@@ -16,13 +16,9 @@ revoked; what stays alive must be the shown row's parts only.
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import json
-import shutil
 import statistics
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +27,8 @@ from typing import Any
 from export_widget.client import Client
 from export_widget.inspect import shapes_of
 from export_widget.media import MediaFetcher, Prepared
-from export_widget.messages import idle_status
 
-from .browser_render import HARNESS_DIR, STATIC, _harness_conftest, _Quiet
+from .browser_render import harness_page, show_done
 
 PROJECT = "Street Scenes Annotation"
 PAGED = 100
@@ -118,10 +113,6 @@ def _kernel(rows: list[dict[str, Any]]) -> tuple[list[Prepared], float, float]:
 
 
 def _browser(rows: list[dict[str, Any]], prepared: list[Prepared]) -> tuple[float, dict[str, int]]:
-    harness = _harness_conftest()
-    import chromium_support
-    from playwright.sync_api import sync_playwright
-
     # PAGED lines, cycling over the real rows and previews.
     lines = [json.dumps(rows[k % len(rows)]) for k in range(PAGED)]
     previews = {}
@@ -129,44 +120,22 @@ def _browser(rows: list[dict[str, Any]], prepared: list[Prepared]) -> tuple[floa
         p = prepared[k % len(prepared)]
         previews[k] = {"preview": {**p.preview, "line": k},
                        "buffers": [base64.b64encode(b).decode() for b in p.buffers]}
-    with tempfile.TemporaryDirectory(prefix="ew-bench-preview-") as tmp:
-        site = Path(tmp)
-        shutil.copy(HARNESS_DIR / "harness.html", site / "index.html")
-        state = {"_esm": (STATIC / "widget.js").read_text(),
-                 "_css": (STATIC / "widget.css").read_text(), "config": {},
-                 "status": dict(idle_status()), "catalog": harness.sample_catalog(),
-                 "validation": {}, "selected": None}
-        (site / "state.json").write_text(json.dumps(state))
-        server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium_support.CHROMIUM,
-                                             headless=True, args=chromium_support.FLAGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-                page.wait_for_selector("body[data-ready='1']", timeout=15_000)
-                page.evaluate("(a) => { window.__rows.result = a.lines; "
-                              "window.__previews = a.previews; }",
-                              {"lines": lines, "previews": previews})
-                page.evaluate("""(n) => { const s = {...window.__model.get('status'),
-                    state: 'done', rows: n, total_rows: n, percent: 100, seq: 9};
-                    window.__kernel.update({status: s}); }""", PAGED)
-                page.wait_for_selector(".ew-preview-btn")
-                # The first preview pays for module warm-up; time the next ones.
-                page.evaluate(TIME_SELECT, len(rows))
-                times = [page.evaluate(TIME_SELECT, k) for k in range(len(rows))]
-                page.get_by_role("button", name="Preview line 1", exact=True).click()
-                page.wait_for_function("document.querySelector('.ew-preview-title')"
-                                       ".textContent.includes('line 1 ')")
-                page.evaluate(COUNT_BLOBS)
-                counts: dict[str, int] = page.evaluate(PAGE_THROUGH, PAGED)
-                counts["live"] = int(page.locator(".ew-preview").get_attribute(
-                    "data-live-blobs") or -1)
-                browser.close()
-        finally:
-            server.shutdown()
+    with harness_page(1400, 1000, selected=None) as page:
+        page.evaluate("(a) => { window.__rows.result = a.lines; "
+                      "window.__previews = a.previews; }",
+                      {"lines": lines, "previews": previews})
+        show_done(page, PAGED)
+        page.wait_for_selector(".ew-preview-btn")
+        # The first preview pays for module warm-up; time the next ones.
+        page.evaluate(TIME_SELECT, len(rows))
+        times = [page.evaluate(TIME_SELECT, k) for k in range(len(rows))]
+        page.get_by_role("button", name="Preview line 1", exact=True).click()
+        page.wait_for_function("document.querySelector('.ew-preview-title')"
+                               ".textContent.includes('line 1 ')")
+        page.evaluate(COUNT_BLOBS)
+        counts: dict[str, int] = page.evaluate(PAGE_THROUGH, PAGED)
+        counts["live"] = int(page.locator(".ew-preview").get_attribute(
+            "data-live-blobs") or -1)
     return statistics.median(times), counts
 
 

@@ -45,6 +45,9 @@ class Run:
     seconds: float
     rows_per_s: float
     peak_rss_mib: list[float]
+    # 1-minute load average when the run started and when it ended: the machine is shared,
+    # so a figure means little without it
+    load: tuple[float, float]
 
 
 @contextmanager
@@ -85,6 +88,7 @@ def run(url: str, processes: int) -> Run:
         peaks = [RssPeak(server.pid) for server in servers]
         for peak in peaks:
             peak.start()
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=processes) as pool:
             results = list(pool.map(export_on, servers))
@@ -92,7 +96,7 @@ def run(url: str, processes: int) -> Run:
         lines = sum(count for count, _ in results)
         rss = [peak.stop() / 2**20 for peak in peaks]
         return Run(processes, lines, round(seconds, 2), round(lines / seconds),
-                   [round(mib, 1) for mib in rss])
+                   [round(mib, 1) for mib in rss], (load_before, os.getloadavg()[0]))
     finally:
         for server in servers:
             server.stop(timeout=60)
@@ -132,15 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.append(run(url, processes))
             print(f"[{processes} process(es)] {asdict(runs[-1])}", flush=True)
         stored = sizes(url)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"\nteam server on PostgreSQL, large project with every project param, "
-          f"{args.rows:,} rows")
+          f"{args.rows:,} rows ({when}, {os.cpu_count()} cores)")
     for one in runs:
         print(f"{one.processes} process(es): {one.lines:,} lines in {one.seconds} s, "
               f"{one.rows_per_s:,} rows/s, peak RSS per process "
-              f"{', '.join(f'{mib} MiB' for mib in one.peak_rss_mib)}")
+              f"{', '.join(f'{mib} MiB' for mib in one.peak_rss_mib)}; load average "
+              f"{one.load[0]:.2f} -> {one.load[1]:.2f}")
     print(f"database after the runs: {stored['database_mib']:,} MiB "
           f"(export chunk rows {stored['export_chunks_mib']:,} MiB)")
-    print("JSON: " + json.dumps({"rows": args.rows, "seed_s": seed_s,
+    print("JSON: " + json.dumps({"rows": args.rows, "when": when, "seed_s": seed_s,
                                  "runs": [asdict(one) for one in runs], **stored}))
     return 0
 

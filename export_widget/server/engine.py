@@ -263,6 +263,7 @@ class ExportEngine:
         self._futures: dict[str, Future[None]] = {}
         self._cancels: dict[str, threading.Event] = {}
         self._futures_lock = threading.Lock()
+        self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         self._retention = retention or Retention()
         self._sweep_lock = threading.Lock()
@@ -492,14 +493,18 @@ class ExportEngine:
         task = self.tasks.get(task_id)
         if task is None:
             return None
-        _, index_path = stream_paths(self.task_dir(task_id), stream)
-        return find_chunk(
-            index_path, task.committed(stream), offset=offset, line=line,
-            chunk_bytes=self._chunk_bytes,
-        )
+        return self._find_chunk(task_id, stream, task.committed(stream), offset, line)
 
-    def read(self, task_id: str, stream: StreamName, start: int, end: int) -> bytes:
-        """The committed bytes start..end (inclusive) of a stream."""
+    def _find_chunk(
+        self, task_id: str, stream: StreamName, committed: Committed, offset: int | None,
+        line: int | None,
+    ) -> Chunk | None:
+        _, index_path = stream_paths(self.task_dir(task_id), stream)
+        return find_chunk(index_path, committed, offset=offset, line=line,
+                          chunk_bytes=self._chunk_bytes)
+
+    def _check_range(self, task_id: str, stream: StreamName, start: int, end: int) -> None:
+        """LookupError unless bytes start..end (inclusive) of the stream are committed."""
         task = self.tasks.get(task_id)
         if task is None:
             raise LookupError(f"task {task_id} does not exist")
@@ -509,6 +514,10 @@ class ExportEngine:
                 f"bytes {start}-{end} are outside the {committed.size} committed bytes "
                 f"of the {stream.value} stream of task {task_id}"
             )
+
+    def read(self, task_id: str, stream: StreamName, start: int, end: int) -> bytes:
+        """The committed bytes start..end (inclusive) of a stream."""
+        self._check_range(task_id, stream, start, end)
         data_path, _ = stream_paths(self.task_dir(task_id), stream)
         with open(data_path, "rb") as f:
             data = os.pread(f.fileno(), end - start + 1, start)

@@ -40,6 +40,7 @@ from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.retention import StoredExport, files_to_delete
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
+    Committed,
     StreamName,
     TaskRecord,
     TaskStatus,
@@ -81,19 +82,18 @@ class TeamExportEngine(ExportEngine):
         data_dir: Path,
         source: RowSource,
         *,
-        workers: int = 2,
         lease_seconds: float = LEASE_SECONDS,
         max_runs: int = MAX_RUNS,
         **options: Any,
     ) -> None:
+        """`options` are the ExportEngine's (workers, limits, chunk size, retention...)."""
         team_metadata.create_all(store)
         self._store = store
-        self._workers = workers
         self.leases = LeaseBook(store, process_name(), lease_seconds=lease_seconds,
                                 max_runs=max_runs)
         self._tokens: dict[str, int] = {}  # the tasks this process holds (queued or running)
         self._wake = threading.Event()
-        super().__init__(tasks, data_dir, source, workers=workers, **options)
+        super().__init__(tasks, data_dir, source, **options)
         self._beat = min(lease_seconds / 3, 1.0)
         self._keeper = threading.Thread(target=self._keep, name="export-leases", daemon=True)
         self._keeper.start()
@@ -316,16 +316,13 @@ class TeamExportEngine(ExportEngine):
 
     # -- reading --------------------------------------------------------------------------
 
-    def chunk(
-        self, task_id: str, stream: StreamName, *, offset: int | None = None,
-        line: int | None = None,
+    def _find_chunk(
+        self, task_id: str, stream: StreamName, committed: Committed, offset: int | None,
+        line: int | None,
     ) -> Chunk | None:
-        task = self.tasks.get(task_id)
-        if task is None:
-            return None
         with self._store.connect() as conn:
-            return find_chunk_rows(conn, task_id, stream, task.committed(stream), offset=offset,
-                                   line=line, chunk_bytes=self._chunk_bytes)
+            return find_chunk_rows(conn, task_id, stream, committed, offset=offset, line=line,
+                                   chunk_bytes=self._chunk_bytes)
 
     def read(self, task_id: str, stream: StreamName, start: int, end: int) -> bytes:
         data = b"".join(self.iter_read(task_id, stream, start, end))
@@ -339,14 +336,7 @@ class TeamExportEngine(ExportEngine):
     ) -> Iterator[bytes]:
         """The committed bytes start..end (inclusive), one stored block (at most about
         `chunk_bytes`) at a time, whatever `block` asks."""
-        task = self.tasks.get(task_id)
-        if task is None:
-            raise LookupError(f"task {task_id} does not exist")
-        committed = task.committed(stream)
-        if not 0 <= start <= end < committed.size:
-            raise LookupError(
-                f"bytes {start}-{end} are outside the {committed.size} committed bytes "
-                f"of the {stream.value} stream of task {task_id}")
+        self._check_range(task_id, stream, start, end)
         return self._blocks(task_id, stream, start, end)
 
     def _blocks(self, task_id: str, stream: StreamName, start: int, end: int
