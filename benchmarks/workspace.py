@@ -102,8 +102,16 @@ class ServerProcess:
         return self._server.pid
 
     def cpu_seconds(self) -> float:
-        times = psutil.Process(self.pid).cpu_times()
-        return float(times.user + times.system)
+        """CPU of the server and of its children (the row processes building its exports)."""
+        server = psutil.Process(self.pid)
+        total = 0.0
+        for process in [server, *server.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:  # ended meanwhile
+                continue
+            total += times.user + times.system
+        return total
 
     def export_file(self, task_id: str) -> Path:
         return self.data_dir / "exports" / task_id / "result.ndjson"

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes on this host (default 1; more than one needs "
                             "a PostgreSQL --db)")
+    serve.add_argument("--export-processes", type=int, default=None, metavar="N",
+                       help="processes that build and serialize export rows (default: one "
+                            "per CPU; 0 = in the server process)")
     serve.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
                        help="PostgreSQL: how long the exports of a process that died wait "
                             f"before another process takes them over (default {LEASE_SECONDS:g})")
@@ -92,6 +95,8 @@ def _check(args: argparse.Namespace) -> str | None:
     if args.workers > 1 and not is_postgresql(args.db):
         return ("--workers: more than one process needs a PostgreSQL store "
                 "(--db postgresql+psycopg://...); a SQLite store is served by one process")
+    if args.export_processes is not None and args.export_processes < 0:
+        return f"--export-processes: must be >= 0, got {args.export_processes}"
     if args.lease_seconds <= 0:
         return f"--lease-seconds: must be positive, got {args.lease_seconds:g}"
     return None
@@ -117,7 +122,8 @@ def serve(args: argparse.Namespace) -> int:
     parts = build_server(db_url=args.db, demo=args.demo, rows=args.rows, api_key=args.api_key,
                          data_dir=args.data_dir,
                          retention=Retention(args.retention_days, args.retention_size),
-                         lease_seconds=args.lease_seconds)
+                         lease_seconds=args.lease_seconds,
+                         export_processes=args.export_processes)
     config = uvicorn.Config(parts.app, host=args.host, port=args.port, log_level="warning",
                             lifespan="off")
     server = uvicorn.Server(config)
@@ -137,8 +143,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        parts.engine.close()
-        parts.store.dispose()
+        parts.close()
         if args.remove_data_dir:
             shutil.rmtree(parts.data_dir, ignore_errors=True)
     return 0

@@ -16,6 +16,7 @@ import bisect
 import contextlib
 import errno
 import functools
+import itertools
 import logging
 import os
 import shutil
@@ -27,11 +28,16 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, overload
+from typing import BinaryIO, Protocol, overload
 
-import orjson
-
-from export_widget.server.export_spec import ExportSpec, Item, PreparedExport
+from export_widget.server.export_lines import encode
+from export_widget.server.export_spec import (
+    Batch,
+    EncodedBatch,
+    ExportSpec,
+    Item,
+    PreparedExport,
+)
 from export_widget.server.retention import Retention, StoredExport, files_to_delete
 from export_widget.server.tasks import (
     CANCELED_BY_USER,
@@ -128,10 +134,15 @@ class StreamWriter:
 
     def append(self, line: bytes) -> None:
         """Append one NDJSON line; it must end with exactly one newline."""
-        self._pending.append(self.size)
-        self._data.write(line)
-        self.size += len(line)
-        self.lines += 1
+        self.append_lines(line, (len(line),))
+
+    def append_lines(self, data: bytes, lengths: Sequence[int]) -> None:
+        """Append lines given as one blob and each line's length (one write per batch)."""
+        starts = itertools.accumulate(lengths, initial=self.size)
+        self._pending.extend(itertools.islice(starts, len(lengths)))
+        self._data.write(data)
+        self.size += len(data)
+        self.lines += len(lengths)
 
     def flush(self) -> Committed:
         self._data.flush()
@@ -431,28 +442,29 @@ class ExportEngine:
         since_commit = 0
         last_commit = time.monotonic()
         result, errors = writers[StreamName.RESULT], writers[StreamName.ERRORS]
-        for batch in prepared.batches():
-            if self._stopping.is_set():
-                raise ExportStopped
-            if cancel.is_set():
-                raise ExportCanceled
-            for kind, obj in batch:
-                if kind == "row":
-                    ok, line = _dump_row(obj)
-                    (result if ok else errors).append(line)
-                else:
-                    errors.append(orjson.dumps(obj) + b"\n")
-                done += 1
-                since_commit += 1
-                if since_commit >= self._commit_lines:
+        batches = prepared.batches()
+        try:
+            for batch in batches:
+                if self._stopping.is_set():
+                    raise ExportStopped
+                if cancel.is_set():
+                    raise ExportCanceled
+                lines = _encoded(batch)
+                _append(result, lines.result, lines.result_lengths)
+                _append(errors, lines.errors, lines.error_lengths)
+                done += lines.lines
+                since_commit += lines.lines
+                if first_batch or since_commit >= self._commit_lines or (
+                    since_commit and time.monotonic() - last_commit >= self._commit_seconds
+                ):
+                    first_batch = False
                     self._commit(task_id, writers, _percent(done, total))
                     since_commit, last_commit = 0, time.monotonic()
-            if first_batch or (
-                since_commit and time.monotonic() - last_commit >= self._commit_seconds
-            ):
-                first_batch = False
-                self._commit(task_id, writers, _percent(done, total))
-                since_commit, last_commit = 0, time.monotonic()
+        finally:
+            # Stopped early, a source drops what it has in flight (row processes' batches).
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
 
     def _commit(
         self, task_id: str, writers: dict[StreamName, LineWriter], percent: float | None
@@ -529,7 +541,15 @@ class ExportEngine:
         """Stop: running tasks end FAILED (interrupted), keeping what they wrote."""
         self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._close_source()
         self._recover_interrupted()
+
+    def _close_source(self) -> None:
+        """Stop what the row source runs (the store's row processes), once no export runs.
+        A source needs no `close` (tests' sources have none)."""
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
 
     def _recover_interrupted(self) -> None:
         # This process is the only one running exports on this store, so whatever is still
@@ -551,14 +571,16 @@ def _percent(done: int, total: int) -> float:
     return min(99.0, round(100.0 * done / total, 2))
 
 
-def _dump_row(obj: dict[str, Any]) -> tuple[bool, bytes]:
-    """(True, line) for a row that serializes, else (False, an error line saying why)."""
-    try:
-        return True, orjson.dumps(obj) + b"\n"
-    except (TypeError, orjson.JSONEncodeError) as exc:
-        data_row = obj.get("data_row") if isinstance(obj, dict) else None
-        row_id = data_row.get("id") if isinstance(data_row, dict) else None
-        return False, orjson.dumps(
-            {"data_row_id": row_id, "error": f"row could not be serialized: {exc}"}
-        ) + b"\n"
+def _encoded(batch: Batch) -> EncodedBatch:
+    return batch if isinstance(batch, EncodedBatch) else encode(batch)
+
+
+def _append(writer: LineWriter, data: bytes, lengths: Sequence[int]) -> None:
+    if isinstance(writer, StreamWriter):
+        writer.append_lines(data, lengths)
+        return
+    position = 0
+    for length in lengths:  # a writer that takes one line at a time (the team's chunk rows)
+        writer.append(data[position : position + length])
+        position += length
 

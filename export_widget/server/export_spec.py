@@ -7,6 +7,7 @@ checked or selected twice.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -24,6 +25,43 @@ MEDIA_TYPES = frozenset({
 
 # One line of an export: ("row", row_json) or ("error", error_json).
 Item = tuple[str, Json]
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    """A batch of export lines already serialized: each stream's lines as one blob and the
+    byte length of each line, in order.
+
+    Serializing is most of an export's work, so it happens where the rows are built (in a
+    row process, when there are some); whoever writes the streams only appends bytes.
+    """
+
+    result: bytes = b""
+    result_lengths: array[int] = field(default_factory=lambda: array("Q"))
+    errors: bytes = b""
+    error_lengths: array[int] = field(default_factory=lambda: array("Q"))
+
+    @property
+    def lines(self) -> int:
+        return len(self.result_lengths) + len(self.error_lengths)
+
+    def result_lines(self) -> list[bytes]:
+        return _split(self.result, self.result_lengths)
+
+    def error_lines(self) -> list[bytes]:
+        return _split(self.errors, self.error_lengths)
+
+
+def _split(data: bytes, lengths: array[int]) -> list[bytes]:
+    lines, position = [], 0
+    for length in lengths:
+        lines.append(data[position : position + length])
+        position += length
+    return lines
+
+
+# What a prepared export yields: items for the engine to serialize, or lines ready to write.
+Batch = list[Item] | EncodedBatch
 
 
 @dataclass(frozen=True)
@@ -61,4 +99,7 @@ class PreparedExport(Protocol):
         """The lines it will write (rows + error items), for progress."""
         ...
 
-    def batches(self) -> Iterator[list[Item]]: ...
+    def batches(self) -> Iterator[Batch]:
+        """The lines in order. The engine closes the iterator when it stops early (cancel,
+        shutdown, a write error), so a generator can drop work it has in flight."""
+        ...

@@ -30,6 +30,7 @@ from export_widget.server.engine import ExportEngine
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.retention import Retention
+from export_widget.server.row_processes import RowProcesses, reaches_store
 from export_widget.server.signing import DEFAULT_MAX_AGE, ChunkSigner, load_or_create_secret
 from export_widget.server.tasks import TaskStore
 from export_widget.server.team.leases import LEASE_SECONDS
@@ -39,15 +40,34 @@ SECRET_ENV = "EXPORT_WIDGET_SIGNING_SECRET"
 
 
 class StoreRowSource:
-    """The engine's row source: the data side's export_query on the store."""
+    """The engine's row source: the data side's export_query on the store.
 
-    def __init__(self, engine: Engine) -> None:
+    With `processes` >= 1 and a store other processes can open, rows are built and
+    serialized in that many row processes; with 0 (or an in-memory store), in the export's
+    thread. `close()` stops the processes.
+    """
+
+    def __init__(self, engine: Engine, processes: int = 0,
+                 batch_rows: int | None = None) -> None:
+        if processes < 0:
+            raise ValueError(f"export_processes: must be >= 0, got {processes}")
         self._engine = engine
+        self._batch_rows = batch_rows
+        self._processes = None
+        if processes and reaches_store(engine.url):
+            self._processes = RowProcesses(
+                engine.url.render_as_string(hide_password=False), processes)
 
     def check(self, spec: ExportSpec) -> PreparedExport:
         from export_widget.server.export_query import prepare_export
 
-        return prepare_export(self._engine, spec)
+        if self._batch_rows is None:
+            return prepare_export(self._engine, spec, self._processes)
+        return prepare_export(self._engine, spec, self._processes, self._batch_rows)
+
+    def close(self) -> None:
+        if self._processes is not None:
+            self._processes.close()
 
 
 class KeyAuthenticator:
@@ -76,19 +96,29 @@ class ServerParts:
     db_url: str
     data_dir: Path
     api_key: str
+    rows: StoreRowSource
+
+    def close(self) -> None:
+        """Stop the exports, then the row processes (the embedded engine stops them too;
+        a team engine hands its exports on and leaves them), then the store."""
+        self.engine.close()
+        self.rows.close()
+        self.store.dispose()
 
 
 def build_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, api_key: str | None = None,
     data_dir: str | Path | None = None, link_max_age: int = DEFAULT_MAX_AGE, workers: int = 2,
     retention: Retention | None = None, lease_seconds: float = LEASE_SECONDS,
+    export_processes: int | None = None,
 ) -> ServerParts:
     """Open (and seed) the store, recover tasks, and build the ASGI app.
 
     On SQLite this process is the only one running exports and keeps their streams in
     `data_dir`; on PostgreSQL it is one of a team of processes sharing the database, which
     holds the streams too (`lease_seconds`: how long a dead process's exports wait before
-    another process takes them over)."""
+    another process takes them over). `export_processes`: the processes that build export
+    rows (None: one per CPU; 0: in this process)."""
     from export_widget.server.demo.media import render_media
     from export_widget.server.store import open_store
     from export_widget.server.workspace import Workspace
@@ -107,7 +137,9 @@ def build_server(
         seed_demo(store, rows=rows)
     key = api_key or new_api_key()
     workspace = Workspace(store)
-    engine = _export_engine(store, directory, workers, retention, lease_seconds)
+    processes = default_export_processes() if export_processes is None else export_processes
+    rows_source = StoreRowSource(store, processes)
+    engine = _export_engine(store, directory, workers, retention, lease_seconds, rows_source)
     state = ApiState(
         workspace=workspace,
         engine=engine,
@@ -115,7 +147,12 @@ def build_server(
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
-                       api_key=key)
+                       api_key=key, rows=rows_source)
+
+
+def default_export_processes() -> int:
+    """One row process per CPU: the server's own thread mostly waits on them and the disk."""
+    return os.cpu_count() or 1
 
 
 def new_api_key() -> str:
@@ -123,8 +160,8 @@ def new_api_key() -> str:
 
 
 def _export_engine(store: Engine, directory: Path, workers: int, retention: Retention | None,
-                   lease_seconds: float) -> ExportEngine:
-    tasks, source = TaskStore(store), StoreRowSource(store)
+                   lease_seconds: float, source: StoreRowSource) -> ExportEngine:
+    tasks = TaskStore(store)
     if store.dialect.name != "postgresql":
         return ExportEngine(tasks, directory, source, workers=workers, retention=retention)
     from export_widget.server.team.engine import TeamExportEngine
@@ -180,8 +217,7 @@ class LocalServer:
         """Stop serving; running exports end FAILED (interrupted), keeping their lines."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self.parts.engine.close()
-        self.parts.store.dispose()
+        self.parts.close()
 
     def __enter__(self) -> LocalServer:
         return self
@@ -196,11 +232,14 @@ class LocalServer:
 def start_local_server(
     *, db_url: str | None = None, demo: bool = True, rows: int = 0, host: str = "127.0.0.1",
     port: int = 0, api_key: str | None = None, data_dir: str | Path | None = None,
-    retention: Retention | None = None,
+    retention: Retention | None = None, export_processes: int | None = None,
 ) -> LocalServer:
-    """Start the server in a daemon thread and return once it accepts connections."""
+    """Start the server in a daemon thread and return once it accepts connections.
+    `export_processes`: the processes that build export rows (None: one per CPU; 0: in
+    this process)."""
     parts = build_server(db_url=db_url, demo=demo, rows=rows, api_key=api_key,
-                         data_dir=data_dir, retention=retention)
+                         data_dir=data_dir, retention=retention,
+                         export_processes=export_processes)
     chosen = port or free_port(host)
     config = uvicorn.Config(parts.app, host=host, port=chosen, log_level="warning",
                             access_log=False, lifespan="off")
@@ -210,7 +249,7 @@ def start_local_server(
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            parts.engine.close()
+            parts.close()
             raise RuntimeError(f"the export server did not start on {host}:{chosen}")
         time.sleep(0.02)
     return LocalServer(host=host, port=chosen, api_key=parts.api_key, db_url=parts.db_url,

@@ -361,6 +361,14 @@ def open_store(url: str) -> Engine:
     A bare filesystem path is accepted as a SQLite file. SQLite gets WAL journaling so
     the export workers can read while a writer works.
     """
+    engine = connect_store(url)
+    metadata.create_all(engine)
+    return engine
+
+
+def connect_store(url: str) -> Engine:
+    """An engine on an existing store, configured as `open_store` does, creating nothing
+    (for processes that only read a store another process opened)."""
     if "://" not in url:
         url = f"sqlite:///{url}"
     is_sqlite = url.startswith("sqlite")
@@ -370,5 +378,4 @@ def open_store(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
     return engine

@@ -44,6 +44,8 @@ def test_serve_refuses_bad_options_naming_them(capsys: object) -> None:
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "--port: must be between 0 and 65535, got 70000" in err
     assert "--rows: only applies with --demo" in err
+    assert main(["serve", "--export-processes", "-1"]) == 2
+    assert "--export-processes: must be >= 0, got -1" in capsys.readouterr().err  # type: ignore[attr-defined]
 
 
 def test_seed_loads_the_demo_once_and_says_what_it_did(pg_cluster: Cluster,

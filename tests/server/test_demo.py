@@ -102,8 +102,7 @@ def test_reviews_history_models_and_slices_exist(engine: Engine) -> None:
 
 def test_demo_has_non_ascii_text_in_rows(engine: Engine) -> None:
     spec = ExportSpec("catalog", None, [], {"includeAttachments": True}, "UTC", "")
-    blob = b"".join(orjson.dumps(row) for batch in prepare_export(engine, spec).batches()
-                    for _k, row in batch)
+    blob = b"".join(batch.result for batch in prepare_export(engine, spec).batches())
     text = blob.decode()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text)  # CJK
     assert "é" in text or "ü" in text
@@ -145,7 +144,7 @@ def test_large_rows_export_with_states_and_labels(tmp_path: Path) -> None:
                       {"includeProjectDetails": True, "includeLabelDetails": True},
                       "UTC", "http://x")
     batches = prepare_export(eng, spec).batches()
-    rows = [orjson.loads(orjson.dumps(r)) for b in batches for _k, r in b]
+    rows = [orjson.loads(line) for b in batches for line in b.result_lines()]
     assert len(rows) == 100
     for row in rows:
         entry = row["projects"][pid]

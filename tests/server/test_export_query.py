@@ -42,9 +42,8 @@ def run(engine: Engine, kind: str, target: str | None, query: list[Any] | None =
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for batch in prepare_export(engine, spec).batches(batch_size=7):
-        for item_kind, item in batch:
-            # Rows are output for orjson (parts may be pre-serialized): read what it writes.
-            (rows if item_kind == "row" else errors).append(orjson.loads(orjson.dumps(item)))
+        rows += map(orjson.loads, batch.result_lines())
+        errors += map(orjson.loads, batch.error_lines())
     assert prepare_export(engine, spec).lines == len(rows) + len(errors)
     return rows, errors
 
@@ -100,8 +99,8 @@ def test_rows_come_in_a_stable_order_whatever_the_batch_size(engine: Engine, ws:
     pid = project_id(ws, "News NER")
     spec = ExportSpec("project", pid, [], {}, "UTC", BASE)
     prepared = prepare_export(engine, spec)
-    small = [orjson.dumps(i) for b in prepared.batches(batch_size=3) for i in b]
-    large = [orjson.dumps(i) for b in prepared.batches(batch_size=500) for i in b]
+    small = [line for b in prepared.batches(batch_size=3) for line in b.result_lines()]
+    large = [line for b in prepared.batches(batch_size=500) for line in b.result_lines()]
     assert small == large
 
 
@@ -521,8 +520,8 @@ def test_filtered_rows_are_identical_to_the_same_rows_unfiltered(engine: Engine,
     ]
     for query in queries:
         spec = ExportSpec("project", pid, query, ALL_PROJECT_PARAMS, "UTC", BASE)
-        rows = [orjson.loads(orjson.dumps(r))
-                for b in prepare_export(engine, spec).batches(batch_size=5) for _k, r in b]
+        rows = [orjson.loads(line) for b in prepare_export(engine, spec).batches(batch_size=5)
+                for line in b.result_lines()]
         assert 0 < len(rows) < len(all_rows)
         for row in rows:
             assert row == by_id[row["data_row"]["id"]]

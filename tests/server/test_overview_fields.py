@@ -19,8 +19,8 @@ BASE = "http://127.0.0.1:9"
 
 
 def export(engine: Engine, spec: ExportSpec) -> list[dict[str, Any]]:
-    return [orjson.loads(orjson.dumps(built)) for batch in prepare_export(engine, spec).batches()
-            for kind, built in batch if kind == "row"]
+    return [orjson.loads(line) for batch in prepare_export(engine, spec).batches()
+            for line in batch.result_lines()]
 
 
 def project_id(engine: Engine, name: str) -> str:

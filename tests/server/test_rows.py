@@ -23,8 +23,8 @@ def labeled(engine: Engine, project_name: str) -> list[tuple[dict[str, Any], dic
     spec = ExportSpec("project", pid, [], {"includeAttachments": True}, "UTC", BASE)
     out = []
     for batch in prepare_export(engine, spec).batches():
-        for _kind, built in batch:
-            row = orjson.loads(orjson.dumps(built))  # what the engine writes
+        for line in batch.result_lines():  # what the engine writes
+            row = orjson.loads(line)
             for label in row["projects"][pid]["labels"]:
                 out.append((row, label))
     assert out, f"{project_name} has labeled rows"
