@@ -49,9 +49,9 @@ def worker_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
-        # A worker that stops hands its exports on to the others.
-        parts.engine.close()
-        parts.store.dispose()
+        # A worker that stops hands its exports on to the others, then stops its row
+        # processes and the store.
+        parts.close()
 
     parts.app.router.lifespan_context = lifespan
     return parts.app
