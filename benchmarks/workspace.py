@@ -52,6 +52,22 @@ def seeded_store(root: Path, rows: int) -> SeededStore:
     return SeededStore(rows, db_url, seed_s, cached=False)
 
 
+def warm_store(store: SeededStore, block: int = 8 * 1024 * 1024) -> float:
+    """Read the store's files once, so every figure is measured on a store in the page
+    cache, as the floors are on the export file just written; returns the seconds taken.
+
+    A cold store makes the export wait on random reads: a 200,000-row export took 23 s cold
+    (iowait 20-70 %) and 12 s warm, for the same 21-22 CPU seconds."""
+    path = Path(store.db_url.removeprefix("sqlite:///"))
+    started = time.monotonic()
+    for file in (path, path.with_name(path.name + "-wal")):
+        if file.exists():
+            with file.open("rb", buffering=0) as f:
+                while f.read(block):
+                    pass
+    return time.monotonic() - started
+
+
 class RssPeak(threading.Thread):
     """Samples one process's RSS every 10 ms and keeps the maximum."""
 
