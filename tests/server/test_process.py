@@ -6,12 +6,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+from process_support import wait_gone
 
 from export_widget.client import Client
 from export_widget.server.process import start_server_process
@@ -44,13 +44,7 @@ def test_a_child_server_exits_and_removes_its_directory_when_its_parent_is_kille
     assert (data_dir / "store.sqlite").exists()
     parent.send_signal(signal.SIGKILL)  # as a kernel killed by a restart would be
     parent.wait()
-    deadline = time.monotonic() + 15
-    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
-        assert time.monotonic() < deadline, "the server outlived its parent"
-        time.sleep(0.2)
-    while data_dir.exists():
-        assert time.monotonic() < deadline, f"the server left {data_dir} behind"
-        time.sleep(0.2)
+    wait_gone(child, data_dir, "server", timeout=15)
 
 
 def test_the_api_key_is_not_on_the_childs_command_line(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import psutil
+from process_support import wait_gone
 
 
 def test_a_killed_kernel_leaves_no_demo_directory() -> None:
@@ -27,14 +27,7 @@ def test_a_killed_kernel_leaves_no_demo_directory() -> None:
     assert data_dir.name.startswith("export-widget-demo-") and data_dir.exists()
     kernel.send_signal(signal.SIGKILL)  # a kernel restart: no atexit handler runs
     kernel.wait()
-    deadline = time.monotonic() + 20
-    child = int(pid)
-    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
-        assert time.monotonic() < deadline, "the demo server outlived its kernel"
-        time.sleep(0.2)
-    while data_dir.exists():
-        assert time.monotonic() < deadline, f"the killed kernel left {data_dir} behind"
-        time.sleep(0.2)
+    wait_gone(int(pid), data_dir, "demo server of a killed kernel", timeout=20)
 
 
 def test_a_kernel_that_exits_removes_its_demo_directory() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,12 +10,6 @@ import pytest
 from export_widget.call_parse import FormWarning
 from export_widget.client import Client
 from export_widget.widget import ExportWidget
-
-
-@pytest.fixture(scope="module")
-def client(server: Any) -> Iterator[Client]:
-    with Client(api_key=server.api_key, endpoint=server.endpoint) as c:
-        yield c
 
 
 def first_project(client: Client) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,6 @@ def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError(f"not true within {timeout} s: {check}")
-
-
-@pytest.fixture(scope="module")
-def client(server: Any) -> Iterator[Client]:
-    with Client(api_key=server.api_key, endpoint=server.endpoint) as c:
-        yield c
 
 
 def project(widget: ExportWidget, name: str) -> str:

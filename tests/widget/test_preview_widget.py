@@ -38,12 +38,6 @@ class Sent:
 
 
 @pytest.fixture(scope="module")
-def client(server: Any) -> Iterator[Client]:
-    with Client(api_key=server.api_key, endpoint=server.endpoint) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def exported(client: Client) -> Iterator[ExportWidget]:
     """A widget that exported the street project with label details."""
     w = ExportWidget(client)

@@ -55,12 +55,6 @@ def message(widget: ExportWidget, **content: Any) -> None:
     widget._on_custom(widget, content, [])
 
 
-@pytest.fixture(scope="module")
-def client(server: Any) -> Iterator[Client]:
-    with Client(api_key=server.api_key, endpoint=server.endpoint) as c:
-        yield c
-
-
 @pytest.fixture
 def widget(client: Client) -> ExportWidget:
     return ExportWidget(client)
