@@ -21,7 +21,7 @@ from types import TracebackType
 
 from .transport import ChunkInfo
 
-AHEAD_BYTES = 8 * 1024 * 1024  # about four of the server's 2 MiB chunks
+AHEAD_BYTES = 16 * 1024 * 1024  # about two of the server's 8 MiB chunks
 JOIN_SECONDS = 10.0  # longest close() waits for a download blocked in the network
 
 

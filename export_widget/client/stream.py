@@ -312,28 +312,25 @@ class _LineReader:
         """The lines `piece` completes."""
         info = self._chunk
         assert info is not None, "a piece before its chunk"
-        partial = self._partial
-        begin = 0
-        while True:
-            nl = piece.find(b"\n", begin)
-            if nl < 0:
-                partial += piece[begin:]
-                return
-            if partial:
-                partial += piece[begin:nl]
-                data = bytes(partial)
-                partial.clear()
-            else:
-                data = piece[begin:nl]
-            offset, line_no = self._partial_offset, self._partial_line
-            self._partial_offset = offset + len(data) + 1
-            self._partial_line = line_no + 1
-            begin = nl + 1
+        # One split in C per piece: per line, Python only counts offsets.
+        parts = piece.split(b"\n")
+        rest = parts.pop()  # after the piece's last newline: the start of a later line
+        if parts and self._partial:
+            self._partial += parts[0]
+            parts[0] = bytes(self._partial)
+            self._partial.clear()
+        offset, line_no = self._partial_offset, self._partial_line
+        min_line, min_offset, chunk_end = self._min_line, self._min_offset, info.end
+        for data in parts:
+            end = offset + len(data)
             if self._skipping:
                 self._skipping = False
-                continue
-            if line_no >= self._min_line and offset >= self._min_offset and data:
-                yield Line(data, offset, line_no, self._partial_offset - 1 >= info.end)
+            elif line_no >= min_line and offset >= min_offset and data:
+                yield Line(data, offset, line_no, end >= chunk_end)
+            offset, line_no = end + 1, line_no + 1
+        self._partial_offset, self._partial_line = offset, line_no
+        if rest:
+            self._partial += rest
 
     def end_chunk(self) -> Iterator[Line]:
         """After a chunk's last piece: its last line, when the stream ends without a

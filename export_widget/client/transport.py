@@ -15,11 +15,13 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 import tenacity
 
 from ..jsontypes import Json
+from .chunk_http import ChunkConnections, plain_route
 from .errors import (
     AuthenticationError,
     AuthorizationError,
@@ -95,9 +97,13 @@ class Transport:
         # Chunk URLs are signed capabilities: no credentials go with them.
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0),
                                   transport=transport)
+        # A transport of the caller's sees every request, chunk downloads included.
+        self._chunks = ChunkConnections(timeout, 10.0) if transport is None else None
 
     def close(self) -> None:
         self._http.close()
+        if self._chunks is not None:
+            self._chunks.close()
 
     @property
     def experimental_endpoint(self) -> str:
@@ -141,15 +147,15 @@ class Transport:
             raise NetworkError(f"lost the answer from {url} ({exc!r}): the mutation may have "
                                "run there, so it is not sent again", exc) from exc
         if response.status_code == 429:  # refused unprocessed: safe to send again
-            raise self._rate_limited(response, url)
+            raise self._rate_limited(response.headers.get("Retry-After"), url)
         if response.status_code >= 500:
             error: LabelboxError = InternalServerError(f"{response.status_code} from {url}: "
                                         f"{response.text[:200]}")
             raise _Again(error) if repeatable else error
         return self._data(response)
 
-    def _rate_limited(self, response: httpx.Response, url: str) -> Exception:
-        after = _retry_after(response.headers.get("Retry-After"))
+    def _rate_limited(self, retry_after: str | None, url: str) -> Exception:
+        after = _retry_after(retry_after)
         error = LabelboxError(f"429 Too Many Requests from {url}"
                               + (f" (Retry-After: {after:g} s)" if after is not None else ""))
         if after is not None and after > self.retry.max_retry_after:
@@ -211,18 +217,13 @@ class Transport:
         """The answer from `pos` on, once its first bytes came (so a download that dies
         before any byte counts as one failed try)."""
         skip = pos - info.start
-        request = self._http.build_request("GET", info.url,
-                                           headers={"Range": f"bytes={skip}-"} if skip else {})
-        try:
-            response = self._http.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise _Again(NetworkError(repr(exc), exc)) from exc
+        response = self._get(info.url, {"Range": f"bytes={skip}-"} if skip else {})
         try:
             status = response.status_code
             if status in (401, 403, 404, 410):
                 raise _Expired()
             if status == 429:
-                raise self._rate_limited(response, info.url)
+                raise self._rate_limited(response.header("Retry-After"), info.url)
             if status >= 500:
                 raise _Again(NetworkError(f"{status} on chunk download"))
             if status >= 400:
@@ -240,8 +241,47 @@ class Transport:
             raise
         return _body(response, first, pieces)
 
+    def _get(self, url: str, headers: dict[str, str]) -> _Answer:
+        """Send a chunk GET; `_Again` when it could not be sent or answered."""
+        try:
+            if self._chunks is not None and plain_route(url):
+                return self._chunks.get(url, headers)
+            return _HttpxAnswer(self._http.send(self._http.build_request("GET", url,
+                                                                         headers=headers),
+                                                stream=True))
+        except httpx.TransportError as exc:
+            raise _Again(NetworkError(repr(exc), exc)) from exc
 
-def _body(response: httpx.Response, first: bytes, rest: Iterator[bytes]
+
+class _Answer(Protocol):
+    status_code: int
+
+    def header(self, name: str) -> str | None: ...
+
+    def iter_bytes(self) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class _HttpxAnswer:
+    """An httpx streaming response seen as an `_Answer`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+
+    def header(self, name: str) -> str | None:
+        value: str | None = self._response.headers.get(name)
+        return value
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        return self._response.iter_bytes()
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def _body(response: _Answer, first: bytes, rest: Iterator[bytes]
           ) -> Generator[bytes, None, None]:
     try:
         yield first

@@ -49,7 +49,7 @@ Authenticate = Callable[[str], dict[str, Any] | None]
 RenderMedia = Callable[[str], tuple[bytes, str] | None]
 
 NDJSON = "application/x-ndjson"
-# Chunks are ~2 MiB and go out in one read; only a range holding one giant line is streamed,
+# Chunks are at most ~8 MiB and go out in one read; only a range holding one giant line is streamed,
 # in blocks large enough that the thread hop per block costs little.
 STREAM_ABOVE = 8 * 1024 * 1024
 STREAM_BLOCK = 1024 * 1024

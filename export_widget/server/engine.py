@@ -53,7 +53,9 @@ from export_widget.server.tasks import (
 
 logger = logging.getLogger("export_widget.server")
 
-CHUNK_BYTES = 2 * 1024 * 1024
+# Each chunk costs the reader one GraphQL call and one GET: at 2 MiB those took a quarter of
+# a finished stream's client CPU and half the server's (717 of each per 1.5 GB).
+CHUNK_BYTES = 8 * 1024 * 1024
 COMMIT_LINES = 1_000
 COMMIT_SECONDS = 0.25
 PROJECT_LIMIT = 10
