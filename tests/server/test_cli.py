@@ -71,6 +71,18 @@ def test_workers_need_a_postgresql_store(capsys: pytest.CaptureFixture[str]) -> 
     assert "--workers: must be >= 1, got 0" in err
 
 
+def _workers(pid: int) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process(pid).children():
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:  # ended meanwhile
+            continue
+        if "multiprocessing" in command and "resource_tracker" not in command:
+            found.append(child)
+    return found
+
+
 def test_serve_workers_runs_that_many_processes_on_one_port(pg_cluster: Cluster,
                                                             tmp_path: Path) -> None:
     url = pg_cluster.new_database()
@@ -91,9 +103,9 @@ def test_serve_workers_runs_that_many_processes_on_one_port(pg_cluster: Cluster,
                 assert time.monotonic() < deadline, "no worker answered"
                 time.sleep(0.2)
         assert ok.status_code == 200 and ok.json()["data"]["organization"]["name"]
-        workers = [child for child in psutil.Process(process.pid).children()
-                   if "multiprocessing" in " ".join(child.cmdline())
-                   and "resource_tracker" not in " ".join(child.cmdline())]
+        # The first worker may answer before the second one is spawned: wait for it.
+        while len(workers := _workers(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(workers) == 2
     finally:
         process.terminate()

@@ -154,30 +154,82 @@ def _plain_rows(keys: tuple[str, ...], rows: Sequence[Any]) -> list[Any]:
     return list(map(cls._make, rows))
 
 
-class _Queries:
-    """The batch statements, built once for one way of naming the batch's data rows.
+@dataclass(frozen=True)
+class _Columns:
+    """Which optional columns a batch reads: each param that shows a column adds it.
 
-    Two instances exist: by pk range (`BETWEEN :lo AND :hi`, filtered in Python; used
-    when the batch is dense, as keyset pages of a project usually are) and by pk list
-    (expanding IN). Rendering 500 IN placeholders per query was a visible cost.
+    Only what the row shows is fetched: a default project export then reads its project
+    rows from a covering index alone (building its rows took 28.9 us each reading every
+    column, 25.4 with these)."""
+
+    row_details: bool
+    media_type: bool
+    project_details: bool
+    label_details: bool
+    performance: bool
+
+    @classmethod
+    def of(cls, opts: Options) -> _Columns:
+        return cls(row_details=opts.data_row_details, media_type=opts.embeddings,
+                   project_details=opts.project_details, label_details=opts.label_details,
+                   performance=opts.performance_details)
+
+    def data_rows(self) -> list[Any]:
+        t = store.data_rows
+        cols = [t.c.pk, t.c.id, t.c.global_key, t.c.external_id, t.c.row_data,
+                t.c.media_attributes]
+        if self.row_details:
+            cols += [t.c.dataset_id, t.c.created_at, t.c.updated_at, t.c.last_activity_at,
+                     t.c.created_by]
+        if self.media_type:
+            cols.append(t.c.media_type)
+        return cols
+
+    def project_rows(self) -> list[Any]:
+        t = store.project_rows
+        return list(t.c) if self.project_details else [t.c.data_row_pk, t.c.project_id]
+
+    def labels(self) -> list[Any]:
+        t = store.labels
+        cols = [t.c.id, t.c.project_id, t.c.data_row_pk, t.c.label_kind, t.c.annotations]
+        if self.label_details:
+            cols += [t.c.created_by, t.c.created_at, t.c.updated_at]
+        if self.performance:
+            cols += [t.c.seconds_to_create, t.c.seconds_to_review, t.c.seconds_to_rework,
+                     t.c.skipped]
+        return cols
+
+
+class _Queries:
+    """The batch statements, built once for one way of naming the batch's data rows and
+    one set of columns.
+
+    Two ways exist: by pk range (`BETWEEN :lo AND :hi`, filtered in Python; used when the
+    batch is dense, as keyset pages of a project usually are) and by pk list (expanding
+    IN). Rendering 500 IN placeholders per query was a visible cost.
     """
 
-    def __init__(self, pks: Any) -> None:
-        def per_row(table: Any, *order: str, ids: str | None = None) -> Any:
+    def __init__(self, pks: Any, columns: _Columns) -> None:
+        def per_row(table: Any, *order: str, ids: str | None = None,
+                    cols: list[Any] | None = None) -> Any:
             """The table's lines for the batch's rows (and the given ids of `ids`)."""
             where = [pks(table.c.data_row_pk)]
             if ids is not None:
                 where.append(_ids(table.c[ids]))
-            return select(table).where(*where).order_by(*(table.c[c] for c in order))
+            return select(*(cols or [table])).where(*where).order_by(
+                *(table.c[c] for c in order))
 
-        self.rows = select(store.data_rows).where(pks(store.data_rows.c.pk))
+        self.rows = select(*columns.data_rows()).where(pks(store.data_rows.c.pk))
         self.attachments = per_row(store.attachments, "data_row_pk", "id")
         self.metadata = per_row(store.metadata_fields, "data_row_pk", "schema_id")
         self.embeddings = per_row(store.data_row_embeddings, "data_row_pk", "embedding_id")
-        self.project_rows_all = per_row(store.project_rows, "data_row_pk", "project_id")
+        member_cols = columns.project_rows()
+        self.project_rows_all = per_row(store.project_rows, "data_row_pk", "project_id",
+                                        cols=member_cols)
         self.project_rows = per_row(store.project_rows, "data_row_pk", "project_id",
-                                    ids="project_id")
-        self.labels = per_row(store.labels, "data_row_pk", "created_at", "id", ids="project_id")
+                                    ids="project_id", cols=member_cols)
+        self.labels = per_row(store.labels, "data_row_pk", "created_at", "id", ids="project_id",
+                              cols=columns.labels())
         self.history = per_row(store.workflow_history, "project_id", "data_row_pk", "seq",
                                ids="project_id")
         self.run_rows_all = per_row(store.model_run_rows, "data_row_pk", "model_run_id")
@@ -192,8 +244,21 @@ class _Queries:
             .order_by(labels.c.created_at, labels.c.id))
 
 
-_BY_RANGE = _Queries(lambda col: col.between(bindparam("lo"), bindparam("hi")))
-_BY_LIST = _Queries(lambda col: col.in_(bindparam("pks", expanding=True)))
+_QUERIES: dict[tuple[bool, _Columns], _Queries] = {}
+
+
+def _queries(dense: bool, opts: Options) -> _Queries:
+    key = (dense, _Columns.of(opts))
+    queries = _QUERIES.get(key)
+    if queries is None:
+        if dense:
+            queries = _Queries(lambda col: col.between(bindparam("lo"), bindparam("hi")), key[1])
+        else:
+            queries = _Queries(lambda col: col.in_(bindparam("pks", expanding=True)), key[1])
+        queries = _QUERIES.setdefault(key, queries)
+    return queries
+
+
 _Q_REVIEWS = select(store.reviews).where(_ids(store.reviews.c.label_id)).order_by(
     store.reviews.c.created_at, store.reviews.c.id)
 
@@ -212,7 +277,7 @@ class _Batch:
         self.conn, self.ctx, self.opts, self.pks = conn, ctx, opts, pks
         lo, hi = min(pks), max(pks)
         self.dense = hi - lo < 2 * len(pks)
-        self.q = _BY_RANGE if self.dense else _BY_LIST
+        self.q = _queries(self.dense, opts)
         self.params: Json = {"lo": lo, "hi": hi} if self.dense else {"pks": pks}
         self.wanted = set(pks)
 
