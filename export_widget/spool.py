@@ -76,17 +76,16 @@ class Spool:
         A line that itself contains a newline would break the one-line-one-record rule, so it
         is refused before anything is written.
         """
-        encoded: list[bytes] = []
-        for line in lines:
-            raw = line.encode("utf-8") if isinstance(line, str) else bytes(line)
-            if raw.endswith(b"\n"):
-                raw = raw[:-1]
-            encoded.append(raw)
+        encoded = [line.encode("utf-8") if isinstance(line, str) else line for line in lines]
         if not encoded:
             return 0
         blob = b"\n".join(encoded) + b"\n"
         if blob.count(b"\n") != len(encoded):
-            raise ValueError("line: must not contain a newline inside the record")
+            # Lines may come with their newline; any other newline breaks the record rule.
+            encoded = [raw[:-1] if raw.endswith(b"\n") else raw for raw in encoded]
+            blob = b"\n".join(encoded) + b"\n"
+            if blob.count(b"\n") != len(encoded):
+                raise ValueError("line: must not contain a newline inside the record")
         with self._write_lock:
             self._check_open()
             if self._read_only:
