@@ -57,27 +57,50 @@ class Converter(Protocol[T_co]):
     def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[T_co]: ...
 
 
-_UNPARSED: Any = object()
-
-
-@dataclass(slots=True)
 class JsonConverterOutput:
     """One exported row: `json_str` as sent, `json` parsed on first use.
 
-    Slotted and not frozen: one is made per row, and a frozen dataclass cost three times
-    as much to make."""
+    It keeps the line's bytes: `json` parses them as they are, and `json_str` decodes
+    them only when read (a reader of `.json` never paid for the text). Slotted: one is
+    made per row."""
 
-    current_offset: int
-    current_line: int
-    json_str: str
-    _parsed: Any = field(default=_UNPARSED, init=False, repr=False, compare=False)
+    __slots__ = ("_parsed", "_raw", "_text", "current_line", "current_offset")
+
+    def __init__(self, current_offset: int, current_line: int, json_str: str | bytes) -> None:
+        self.current_offset = current_offset
+        self.current_line = current_line
+        self._raw: bytes | None = json_str if isinstance(json_str, bytes) else None
+        self._text: str | None = json_str if isinstance(json_str, str) else None
+        self._parsed: Any = _UNPARSED
+
+    @property
+    def json_str(self) -> str:
+        if self._text is None:
+            assert self._raw is not None
+            self._text = self._raw.decode("utf-8")
+        return self._text
 
     @property
     def json(self) -> Json:
         if self._parsed is _UNPARSED:
-            self._parsed = orjson.loads(self.json_str)
+            self._parsed = orjson.loads(self._raw if self._raw is not None else self.json_str)
         row: Json = self._parsed
         return row
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JsonConverterOutput):
+            return NotImplemented
+        return (self.current_offset, self.current_line, self.json_str) == (
+            other.current_offset, other.current_line, other.json_str)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable like the SDK's
+
+    def __repr__(self) -> str:
+        return (f"JsonConverterOutput(current_offset={self.current_offset}, "
+                f"current_line={self.current_line}, json_str={self.json_str!r})")
+
+
+_UNPARSED: Any = object()
 
 
 class JsonConverter:
@@ -85,7 +108,7 @@ class JsonConverter:
 
     def convert(self, lines: Iterator[Line], ctx: StreamContext) -> Iterator[JsonConverterOutput]:
         for ln in lines:
-            yield JsonConverterOutput(ln.offset, ln.line, ln.data.decode("utf-8"))
+            yield JsonConverterOutput(ln.offset, ln.line, ln.data)
 
 
 class LineConverter:

@@ -17,6 +17,7 @@ from export_widget.client import (
     ExportTask,
     FileConverter,
     JsonConverter,
+    JsonConverterOutput,
     LineConverter,
     StreamType,
 )
@@ -217,3 +218,13 @@ def test_breaking_out_early_closes_the_download(server: LocalServer, task: Expor
         assert counter.open == 0
         assert counter.downloads <= 2  # the rest of the chunks were never asked for
         assert not [t for t in threading.enumerate() if t.name.startswith("export-prefetch")]
+
+
+def test_json_converter_output_keeps_bytes_and_decodes_on_demand() -> None:
+    raw = '{"text": "naïve 日本語"}'.encode()
+    out = JsonConverterOutput(10, 2, raw)
+    assert out.json == {"text": "naïve 日本語"}
+    assert out.json_str == '{"text": "naïve 日本語"}'
+    assert out == JsonConverterOutput(10, 2, out.json_str)  # built from text, as the SDK's
+    assert out != JsonConverterOutput(11, 2, raw)
+    assert "naïve" in repr(out) and "current_offset=10" in repr(out)
