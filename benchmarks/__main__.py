@@ -186,7 +186,7 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
         server_export,
         widget_run,
     )
-    from .workspace import ServerProcess, seeded_store, warm_store
+    from .workspace import ServerProcess, drop_from_page_cache, seeded_store, warm_store
 
     result: dict[str, Any] = {"rows": size, "errors": {},
                               "load": {"start": psutil.getloadavg()[0]}}
@@ -231,6 +231,7 @@ def measure(size: int, root: Path, wanted: set[str], limits: Limits,
                     out["live"] = {"skipped": f"> --live-max-rows {limits.live_max_rows:,}"}
                 return out
             result["stream"] = section("stream", streams)
+            drop_from_page_cache(server.export_file(run.task_id))
         project_id = run.project_id if run is not None else None
         if project_id is None and wanted & {"widget", "access", "browser", "inspect"}:
             from export_widget.client import Client

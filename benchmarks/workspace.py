@@ -7,6 +7,7 @@ minutes); each run serves it with a fresh data dir, so export files never pile u
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -66,6 +67,23 @@ def warm_store(store: SeededStore, block: int = 8 * 1024 * 1024) -> float:
                 while f.read(block):
                     pass
     return time.monotonic() - started
+
+
+def drop_from_page_cache(path: Path) -> None:
+    """Let the kernel drop `path`'s cached pages (written back first), so a file a section
+    is done with does not make the next section's writes pay to evict it.
+
+    After the 7.5 GB export of 1M rows, the default-params widget took 18.9 s, with the
+    kernel spending 8.5 CPU-s instead of 4.8, mostly reclaiming page cache for its own
+    writes; with that file dropped first it took 17.1 s and 5.2 CPU-s."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
 
 
 class RssPeak(threading.Thread):
