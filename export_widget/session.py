@@ -325,6 +325,11 @@ class ExportSession:
 
     def _finish(self, state: State, message: str) -> None:
         assert state in FINAL_STATES
+        # The last status keeps the pace too: sent at once, it made an eleventh message in
+        # the second it ended. A tenth of a second later is nothing to a reader.
+        wait = self._last_publish + self._interval - time.monotonic()
+        if self._last_publish and wait > 0:
+            time.sleep(wait)
         self._publish(state, message)
         with self._close_lock:
             if self._closing:  # before `finished`: whoever waits sees the files gone
