@@ -48,6 +48,7 @@ class ExportSession:
         self._finished = threading.Event()
         self._closing = False
         self._close_lock = threading.Lock()  # closing vs. finishing: exactly one closes
+        self._ending = False  # the final state is decided (and waits for its publish slot)
         self._worker: threading.Thread | None = None
         self._seq = 0
         self._started = 0.0
@@ -86,6 +87,7 @@ class ExportSession:
             raise RuntimeError("the export is already done")
         for event in (self._cancel, self._finished):
             event.clear()
+        self._ending = False
         self._server_state = "IN_PROGRESS"
         self._stream_started = None
         self._rows_at_start = self.rows.count
@@ -95,10 +97,12 @@ class ExportSession:
         self._worker.start()
 
     def cancel(self) -> bool:
-        """Ask the worker to stop; False when the export already ended."""
-        if self._finished.is_set():
-            return False
-        self._cancel.set()
+        """Ask the worker to stop; False when the export already ended (or its end is
+        decided: a cancel that is accepted always ends the export cancelled)."""
+        with self._close_lock:
+            if self._ending or self._finished.is_set():
+                return False
+            self._cancel.set()
         return True
 
     def wait(self, timeout: float | None = None) -> Status:
@@ -325,6 +329,8 @@ class ExportSession:
 
     def _finish(self, state: State, message: str) -> None:
         assert state in FINAL_STATES
+        with self._close_lock:
+            self._ending = True
         # The last status keeps the pace too: sent at once, it made an eleventh message in
         # the second it ended. A tenth of a second later is nothing to a reader.
         wait = self._last_publish + self._interval - time.monotonic()

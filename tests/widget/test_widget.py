@@ -267,7 +267,8 @@ def test_resume_after_cancel_reads_the_rest_without_reading_rows_twice(big_clien
     widget = ExportWidget(big_client)
     rec = Recorder(widget)
     cancel_on(widget, {"streaming"})
-    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    # Heavy rows keep the export running past the first snapshots (see above).
+    widget.start({"scope": "catalog", "params": HEAVY_CATALOG_PARAMS, "filters": {}})
     cancelled = widget.wait(timeout=60)
     assert cancelled["state"] == "cancelled"
     kept = cancelled["rows"]
@@ -483,7 +484,7 @@ def test_closing_from_a_status_observer_closes_the_spools_when_the_export_ends(b
     widget = ExportWidget(big_client)
     widget.observe(lambda change: widget.close() if change["new"]["state"] == "streaming"
                    else None, names=["status"])
-    widget.start({"scope": "catalog", "params": {}, "filters": {}})
+    widget.start({"scope": "catalog", "params": HEAVY_CATALOG_PARAMS, "filters": {}})
     assert widget.session is not None
     assert widget.session.wait(timeout=60)["state"] == "cancelled"
     assert len(spool_descriptors()) == before
