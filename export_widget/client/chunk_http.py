@@ -14,6 +14,7 @@ paths.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -118,27 +119,21 @@ class ChunkConnections:
         origin: Origin = (scheme, parts.hostname or "", port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         reused = self._take(origin)
-        connection = reused or self._connect(origin)
-        try:
-            connection.request("GET", target, headers=headers)
-            response = connection.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()
-            if reused is not None:
-                # A kept-alive connection the server closed meanwhile: one fresh try,
-                # as any keep-alive client does.
-                return self._fresh_get(origin, target, headers)
-            raise _request_error(exc, sent=connection.sock is not None) from exc
-        return ChunkResponse(self, origin, connection, response)
+        if reused is not None:
+            # A kept-alive connection the server closed meanwhile fails at once: one fresh
+            # try, as any keep-alive client does.
+            with contextlib.suppress(httpx.TransportError):
+                return self._send(origin, reused, target, headers)
+        return self._send(origin, self._connect(origin), target, headers)
 
-    def _fresh_get(self, origin: Origin, target: str, headers: dict[str, str]) -> ChunkResponse:
-        connection = self._connect(origin)
+    def _send(self, origin: Origin, connection: http.client.HTTPConnection, target: str,
+              headers: dict[str, str]) -> ChunkResponse:
         try:
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
-            raise _request_error(exc, sent=True) from exc
+            raise _request_error(exc) from exc
         return ChunkResponse(self, origin, connection, response)
 
     def put(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
@@ -180,10 +175,11 @@ class ChunkConnections:
         return connection
 
 
-def _request_error(exc: BaseException, *, sent: bool) -> httpx.TransportError:
+def _request_error(exc: BaseException) -> httpx.TransportError:
+    """A failure after the connection was made (connecting raises `ConnectError`)."""
     if isinstance(exc, http.client.RemoteDisconnected | http.client.BadStatusLine):
         return httpx.RemoteProtocolError(repr(exc))
-    return httpx.ReadError(repr(exc)) if sent else httpx.ConnectError(repr(exc))
+    return httpx.ReadError(repr(exc))
 
 
 @cache

@@ -116,7 +116,9 @@ class LineWriter(Protocol):
     size: int
     lines: int
 
-    def append(self, line: bytes) -> None: ...
+    def append_lines(self, data: bytes, lengths: Sequence[int]) -> None:
+        """Append lines given as one blob and each line's length."""
+        ...
 
     def flush(self) -> Committed: ...
 
@@ -452,8 +454,8 @@ class ExportEngine:
                 if cancel.is_set():
                     raise ExportCanceled
                 lines = _encoded(batch)
-                _append(result, lines.result, lines.result_lengths)
-                _append(errors, lines.errors, lines.error_lengths)
+                result.append_lines(lines.result, lines.result_lengths)
+                errors.append_lines(lines.errors, lines.error_lengths)
                 done += lines.lines
                 since_commit += lines.lines
                 if first_batch or since_commit >= self._commit_lines or (
@@ -575,14 +577,3 @@ def _percent(done: int, total: int) -> float:
 
 def _encoded(batch: Batch) -> EncodedBatch:
     return batch if isinstance(batch, EncodedBatch) else encode(batch)
-
-
-def _append(writer: LineWriter, data: bytes, lengths: Sequence[int]) -> None:
-    if isinstance(writer, StreamWriter):
-        writer.append_lines(data, lengths)
-        return
-    position = 0
-    for length in lengths:  # a writer that takes one line at a time (the team's chunk rows)
-        writer.append(data[position : position + length])
-        position += length
-

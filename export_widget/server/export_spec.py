@@ -8,7 +8,7 @@ checked or selected twice.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -46,13 +46,14 @@ class EncodedBatch:
         return len(self.result_lengths) + len(self.error_lengths)
 
     def result_lines(self) -> list[bytes]:
-        return _split(self.result, self.result_lengths)
+        return split_lines(self.result, self.result_lengths)
 
     def error_lines(self) -> list[bytes]:
-        return _split(self.errors, self.error_lengths)
+        return split_lines(self.errors, self.error_lengths)
 
 
-def _split(data: bytes, lengths: array[int]) -> list[bytes]:
+def split_lines(data: bytes, lengths: Sequence[int]) -> list[bytes]:
+    """The lines of a blob, given each line's length."""
     lines, position = [], 0
     for length in lengths:
         lines.append(data[position : position + length])

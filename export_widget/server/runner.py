@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 
 from export_widget.server.api import create_app
 from export_widget.server.engine import ExportEngine
+from export_widget.server.export_query import BATCH_ROWS, prepare_export
 from export_widget.server.export_spec import ExportSpec, PreparedExport
 from export_widget.server.graphql.resolvers import ApiState, build_schema
 from export_widget.server.retention import Retention
@@ -48,7 +49,7 @@ class StoreRowSource:
     """
 
     def __init__(self, engine: Engine, processes: int = 0,
-                 batch_rows: int | None = None) -> None:
+                 batch_rows: int = BATCH_ROWS) -> None:
         if processes < 0:
             raise ValueError(f"export_processes: must be >= 0, got {processes}")
         self._engine = engine
@@ -59,10 +60,6 @@ class StoreRowSource:
                 engine.url.render_as_string(hide_password=False), processes)
 
     def check(self, spec: ExportSpec) -> PreparedExport:
-        from export_widget.server.export_query import prepare_export
-
-        if self._batch_rows is None:
-            return prepare_export(self._engine, spec, self._processes)
         return prepare_export(self._engine, spec, self._processes, self._batch_rows)
 
     def close(self) -> None:
@@ -96,13 +93,10 @@ class ServerParts:
     db_url: str
     data_dir: Path
     api_key: str
-    rows: StoreRowSource
 
     def close(self) -> None:
-        """Stop the exports, then the row processes (the embedded engine stops them too;
-        a team engine hands its exports on and leaves them), then the store."""
+        """Stop the exports (the engine then stops its row processes), then the store."""
         self.engine.close()
-        self.rows.close()
         self.store.dispose()
 
 
@@ -147,7 +141,7 @@ def build_server(
     )
     app = create_app(build_schema(), state, KeyAuthenticator(workspace, key), render_media)
     return ServerParts(app=app, engine=engine, store=store, db_url=url, data_dir=directory,
-                       api_key=key, rows=rows_source)
+                       api_key=key)
 
 
 def default_export_processes() -> int:

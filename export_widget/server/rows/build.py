@@ -248,15 +248,20 @@ _QUERIES: dict[tuple[bool, _Columns], _Queries] = {}
 
 
 def _queries(dense: bool, opts: Options) -> _Queries:
-    key = (dense, _Columns.of(opts))
-    queries = _QUERIES.get(key)
+    columns = _Columns.of(opts)
+    queries = _QUERIES.get((dense, columns))
     if queries is None:
-        if dense:
-            queries = _Queries(lambda col: col.between(bindparam("lo"), bindparam("hi")), key[1])
-        else:
-            queries = _Queries(lambda col: col.in_(bindparam("pks", expanding=True)), key[1])
-        queries = _QUERIES.setdefault(key, queries)
+        pks = _by_range if dense else _by_list
+        queries = _QUERIES.setdefault((dense, columns), _Queries(pks, columns))
     return queries
+
+
+def _by_range(col: Any) -> Any:
+    return col.between(bindparam("lo"), bindparam("hi"))
+
+
+def _by_list(col: Any) -> Any:
+    return col.in_(bindparam("pks", expanding=True))
 
 
 _Q_REVIEWS = select(store.reviews).where(_ids(store.reviews.c.label_id)).order_by(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from export_widget.server.engine import Chunk
+from export_widget.server.export_spec import split_lines
 from export_widget.server.tasks import Committed, StreamName
 
 team_metadata = MetaData()
@@ -103,6 +104,10 @@ class ChunkRowWriter:
         self._skip = committed.lines
         self._chunk_bytes = chunk_bytes
         self._blocks: list[Block] = []
+
+    def append_lines(self, data: bytes, lengths: Sequence[int]) -> None:
+        for line in split_lines(data, lengths):
+            self.append(line)
 
     def append(self, line: bytes) -> None:
         if self._skip:

@@ -281,6 +281,7 @@ class TeamExportEngine(ExportEngine):
         self._wake.set()
         self._keeper.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._close_source()
         self.leases.release()
 
     def _recover_interrupted(self) -> None:
