@@ -20,6 +20,7 @@ PAYLOAD = b"".join(b'{"row": %d}\n' % i for i in range(250_000))  # several BLOC
 class _Server(ThreadingHTTPServer):
     connections = 0
     paths: list[str]
+    hang_up = False  # close each connection after its answer, without saying so
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -38,6 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(PAYLOAD)))
         self.end_headers()
         self.wfile.write(PAYLOAD)
+        self.close_connection = self.server.hang_up  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -75,6 +77,17 @@ def test_chunks_read_to_the_end_share_one_connection(server: _Server) -> None:
     transport.close()
     assert server.connections == 1
     assert len(server.paths) == 5
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_without_a_retry(
+        server: _Server) -> None:
+    server.hang_up = True
+    transport = Transport("k", "http://127.0.0.1:9/graphql", retry=RetryPolicy(attempts=1))
+    info = ChunkInfo(0, len(PAYLOAD) - 1, 0, 249_999, _url(server))
+    for _ in range(3):  # one try each: the stale connection must not cost it
+        assert b"".join(transport.iter_chunk(info)) == PAYLOAD
+    transport.close()
+    assert server.connections == 3
 
 
 def test_a_chunk_left_early_drops_its_connection(server: _Server) -> None:

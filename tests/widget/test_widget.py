@@ -25,6 +25,7 @@ from export_widget.client import (
     validation,
 )
 from export_widget.client.task import ExportTask
+from export_widget.export_request import ExportRequest
 from export_widget.server.runner import LocalServer, start_local_server
 from export_widget.session import ExportSession
 from export_widget.widget import ExportWidget
@@ -305,6 +306,31 @@ def test_cancel_before_the_task_exists_ends_cancelled(widget):
     message(widget, type="cancel", id="late")
     assert rec.reply("late") == {"type": "ack", "id": "late", "action": "cancel", "ok": False,
                                  "message": "No export is running."}
+
+
+def test_a_cancel_once_the_export_has_ended_is_refused_not_lost(client):
+    """The final status waits for its publish slot; a cancel in that wait is refused, so an
+    accepted cancel always ends the export cancelled."""
+    request = ExportRequest.from_config({"scope": "catalog", "params": {}, "filters": {}})
+    session = ExportSession(client, request, publish_interval=5.0)
+    session.start()
+    deadline = time.monotonic() + 30
+
+    def all_rows_spooled() -> bool:
+        if session.task is None:
+            return False
+        task = ExportTask.get_task(client, session.task.uid)
+        return task.status == "COMPLETE" and \
+            session.rows.count == task.get_total_lines(StreamType.RESULT)
+
+    while not all_rows_spooled():
+        assert time.monotonic() < deadline, "the export did not end"
+        time.sleep(0.05)
+    time.sleep(0.5)  # the worker has decided "done" and waits for the 5 s slot
+    assert session.status["state"] != "done"
+    assert session.cancel() is False
+    assert session.wait(timeout=30)["state"] == "done"
+    session.close()
 
 
 def test_a_second_start_while_running_is_refused(widget):
